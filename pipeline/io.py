@@ -1,0 +1,224 @@
+"""Reading complaint files and writing results, safely.
+
+Readers accept CSV (any common delimiter), JSONL, Parquet and plain text (one
+complaint per line), in UTF-8 or the cp1252 / latin-1 of French spreadsheet
+exports, from a path or ``-`` (stdin). Problems with the file as a whole raise
+``InputError`` with a one-line message; problems with single rows are reported
+per row by the callers, never by dropping the row.
+
+Writers are atomic: a temporary file in the destination folder, fsync, then
+``os.replace``. A reader never sees half a file, whatever kills the writer.
+"""
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import Iterator
+
+import pandas as pd
+
+from .errors import InputError
+from .schema import TEXT_COLUMN_CANDIDATES
+
+FORMATS = ("csv", "jsonl", "parquet", "txt")
+_SUFFIXES = {".csv": "csv", ".tsv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl",
+             ".parquet": "parquet", ".pq": "parquet", ".txt": "txt", ".text": "txt"}
+MAX_FILE_BYTES = 2 * 1024**3
+
+
+def detect_format(path: str | Path, explicit: str | None = None) -> str:
+    if explicit:
+        if explicit not in FORMATS:
+            raise InputError(f"unknown format {explicit!r} (expected one of: {', '.join(FORMATS)})")
+        return explicit
+    if str(path) == "-":
+        return "txt"
+    suffix = Path(path).suffix.lower()
+    if suffix not in _SUFFIXES:
+        raise InputError(f"{path}: cannot tell the format from the extension {suffix!r}; use --format")
+    return _SUFFIXES[suffix]
+
+
+def decode(data: bytes, source: str = "input") -> str:
+    """UTF-8 (with or without BOM) first, then cp1252, then latin-1 (never fails)."""
+    if b"\x00" in data[:4096] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise InputError(f"{source}: looks like a binary file, not text (CSV, JSONL or .txt expected)")
+    for encoding in ("utf-8-sig", "cp1252"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return data.decode("latin-1")
+
+
+def _read_bytes(path: str | Path) -> bytes:
+    if str(path) == "-":
+        return sys.stdin.buffer.read()
+    p = Path(path)
+    try:
+        if p.stat().st_size > MAX_FILE_BYTES:
+            raise InputError(f"{p}: file larger than {MAX_FILE_BYTES // 1024**3} GB; split it first")
+        return p.read_bytes()
+    except FileNotFoundError:
+        raise InputError(f"{p}: no such file") from None
+    except IsADirectoryError:
+        raise InputError(f"{p}: is a folder, not a file") from None
+    except PermissionError:
+        raise InputError(f"{p}: permission denied") from None
+    except OSError as exc:
+        raise InputError(f"{p}: cannot read ({exc.strerror or exc})") from None
+
+
+def read_table(path: str | Path, fmt: str | None = None) -> pd.DataFrame:
+    """Any supported file as a DataFrame of strings (Parquet keeps its types)."""
+    fmt = detect_format(path, fmt)
+    if fmt == "parquet":
+        return _read_parquet(path)
+    text = decode(_read_bytes(path), str(path))
+    if fmt == "txt":
+        lines = text.splitlines()
+        return pd.DataFrame({"text": lines}, dtype=object)
+    if fmt == "jsonl":
+        return _read_jsonl(text, str(path))
+    return _read_csv(text, str(path))
+
+
+def _read_parquet(path) -> pd.DataFrame:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        source = io.BytesIO(_read_bytes(path)) if str(path) == "-" else str(path)
+        if str(path) != "-" and not Path(path).exists():
+            raise InputError(f"{path}: no such file")
+        return pq.read_table(source).to_pandas()
+    except InputError:
+        raise
+    except (pa.ArrowException, OSError, ValueError) as exc:
+        raise InputError(f"{path}: not a readable Parquet file ({str(exc).splitlines()[0][:120]})") from None
+
+
+def _read_jsonl(text: str, source: str) -> pd.DataFrame:
+    """One object per line. A broken line becomes a row flagged by ``_parse_error``."""
+    rows = []
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            value = json.loads(line)
+        except json.JSONDecodeError as exc:
+            rows.append({"_parse_error": f"line {number}: invalid JSON ({exc.msg})"})
+            continue
+        if isinstance(value, str):
+            value = {"text": value}
+        if not isinstance(value, dict):
+            rows.append({"_parse_error": f"line {number}: expected a JSON object"})
+            continue
+        rows.append(value)
+    if not rows:
+        return pd.DataFrame({"text": pd.Series([], dtype=object)})
+    frame = pd.DataFrame(rows)
+    # Values may be nested or numeric; the pipeline wants plain strings.
+    for column in frame.columns:
+        if column != "_parse_error":
+            frame[column] = frame[column].map(_as_text)
+    return frame
+
+
+def _as_text(value):
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return None
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
+
+
+def _read_csv(text: str, source: str) -> pd.DataFrame:
+    if not text.strip():
+        return pd.DataFrame({"text": pd.Series([], dtype=object)})
+    try:
+        dialect = csv.Sniffer().sniff(text[:20000], delimiters=",;\t|")
+        delimiter = dialect.delimiter
+    except csv.Error:
+        delimiter = ","
+    try:
+        return pd.read_csv(io.StringIO(text), sep=delimiter, dtype=str, keep_default_na=False,
+                           na_values=[], on_bad_lines="error", engine="python")
+    except (pd.errors.ParserError, csv.Error, ValueError) as exc:
+        raise InputError(f"{source}: malformed CSV ({str(exc).splitlines()[0][:160]})") from None
+
+
+def find_text_column(frame: pd.DataFrame, wanted: str | None = None, source: str = "input") -> str:
+    if wanted:
+        if wanted not in frame.columns:
+            raise InputError(f"{source}: no column {wanted!r} (columns: {', '.join(map(str, frame.columns))})")
+        return wanted
+    lowered = {str(c).strip().lower(): c for c in frame.columns}
+    for candidate in TEXT_COLUMN_CANDIDATES:
+        if candidate in lowered:
+            return lowered[candidate]
+    raise InputError(
+        f"{source}: no text column (expected one of: {', '.join(TEXT_COLUMN_CANDIDATES)}; "
+        f"found: {', '.join(map(str, frame.columns)) or 'none'}); use --text-column"
+    )
+
+
+# -- writing ----------------------------------------------------------------------------
+@contextlib.contextmanager
+def atomic_path(destination: str | Path) -> Iterator[Path]:
+    """A temporary path beside ``destination``, moved over it only on success."""
+    destination = Path(destination)
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{destination.name}.", suffix=".tmp", dir=destination.parent)
+    os.close(fd)
+    tmp_path = Path(tmp)
+    try:
+        yield tmp_path
+        with open(tmp_path, "rb+") as handle:
+            os.fsync(handle.fileno())
+        os.replace(tmp_path, destination)
+    finally:
+        tmp_path.unlink(missing_ok=True)
+
+
+def write_text_atomic(destination: str | Path, content: str) -> Path:
+    with atomic_path(destination) as tmp:
+        tmp.write_text(content, encoding="utf-8")
+    return Path(destination)
+
+
+def write_table(frame: pd.DataFrame, path: str | Path, fmt: str | None = None) -> None:
+    """Write a frame as CSV / JSONL / Parquet / txt; ``-`` writes to stdout."""
+    fmt = detect_format(path, fmt) if str(path) != "-" else (fmt or "jsonl")
+    if str(path) == "-":
+        sys.stdout.flush()
+        sys.stdout.buffer.write(_serialise(frame, fmt))
+        sys.stdout.buffer.flush()
+        return
+    with atomic_path(path) as tmp:
+        if fmt == "parquet":
+            frame.to_parquet(tmp, index=False)
+        else:
+            tmp.write_bytes(_serialise(frame, fmt))
+
+
+def _serialise(frame: pd.DataFrame, fmt: str) -> bytes:
+    if fmt == "csv":
+        return frame.to_csv(index=False).encode("utf-8")
+    if fmt == "jsonl":
+        records = frame.astype(object).where(frame.notna(), None).to_dict(orient="records")
+        return "".join(json.dumps(r, ensure_ascii=False, default=str) + "\n" for r in records).encode("utf-8")
+    if fmt == "txt":
+        columns = [c for c in ("id", "sector", "root_cause", "urgency") if c in frame.columns]
+        return frame[columns].astype(str).agg("\t".join, axis=1).str.cat(sep="\n").encode("utf-8") + b"\n"
+    if fmt == "parquet":
+        buffer = io.BytesIO()
+        frame.to_parquet(buffer, index=False)
+        return buffer.getvalue()
+    raise InputError(f"unknown output format {fmt!r}")

@@ -1,0 +1,185 @@
+"""The three-head complaint model: one scikit-learn Pipeline, shared features.
+
+``build_pipeline`` assembles the estimator (preprocessing -> features -> three
+calibrated heads). ``ComplaintModel`` wraps a fitted pipeline with what scoring
+needs around it: urgency rules, review thresholds, evidence and input flags.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.multioutput import MultiOutputClassifier
+from sklearn.pipeline import FeatureUnion, Pipeline
+
+from .estimators import CalibratedLinearClassifier
+from .preprocess import FrenchPreprocessor
+from .rules import RULE_NAMES, fired_rules
+from .taxonomy import HEADS, URGENCY_ORDER
+from .textcheck import input_flags
+
+UNSCORABLE_FLAGS = ("empty_text", "binary")
+
+
+def build_pipeline(model: dict, preprocess: dict) -> Pipeline:
+    """The estimator, from the [model] and [preprocess] sections of the settings."""
+    from .rules import UrgencyRuleFlags
+
+    tfidf = FeatureUnion([
+        ("words", TfidfVectorizer(
+            token_pattern=r"\S+", lowercase=False, ngram_range=(1, model["word_ngram_max"]),
+            min_df=model["min_df"], sublinear_tf=True, dtype=np.float32,
+        )),
+        ("chars", TfidfVectorizer(
+            analyzer="char_wb", lowercase=False,
+            ngram_range=(model["char_ngram_min"], model["char_ngram_max"]),
+            min_df=model["min_df"], max_features=model["max_char_features"], sublinear_tf=True,
+            dtype=np.float32,
+        )),
+    ])
+    text_branch = Pipeline([
+        ("preprocess", FrenchPreprocessor(
+            mode=preprocess["mode"], batch_size=preprocess["batch_size"],
+            n_process=preprocess["n_process"], max_chars=preprocess["max_chars"],
+        )),
+        ("tfidf", tfidf),
+    ])
+    features = FeatureUnion([("text", text_branch), ("rules", UrgencyRuleFlags())])
+    head = CalibratedLinearClassifier(
+        loss=model["loss"], C=model["C"], method=model["calibration"], random_state=model["seed"]
+    )
+    return Pipeline([("features", features), ("heads", MultiOutputClassifier(head))])
+
+
+@dataclass
+class ReviewPolicy:
+    """When a head's prediction goes to a person: low probability or close runner-up."""
+
+    min_proba: float = 0.45
+    min_margin: float = 0.10
+
+
+@dataclass
+class ComplaintModel:
+    pipeline: Pipeline
+    version: str
+    taxonomy_version: str
+    review: ReviewPolicy = field(default_factory=ReviewPolicy)
+    evidence_top_n: int = 5
+
+    # -- the fitted pieces ------------------------------------------------------------
+    @property
+    def heads(self) -> dict[str, CalibratedLinearClassifier]:
+        return dict(zip(HEADS, self.pipeline.named_steps["heads"].estimators_))
+
+    def _readable_features(self) -> tuple[np.ndarray, np.ndarray]:
+        """Column indices and names of the features a person can read (words, rules)."""
+        cached = self.__dict__.get("_readable_cache")
+        if cached is None:
+            union = self.pipeline.named_steps["features"]
+            tfidf = union.transformer_list[0][1].named_steps["tfidf"]
+            words = tfidf.transformer_list[0][1]
+            chars = tfidf.transformer_list[1][1]
+            n_words, n_chars = len(words.vocabulary_), len(chars.vocabulary_)
+            names = np.empty(n_words + len(RULE_NAMES), dtype=object)
+            for word, column in words.vocabulary_.items():
+                # "! !" or "?" weigh in the model but explain nothing to a reader.
+                names[column] = word if any(c.isalnum() for c in word) else None
+            names[n_words:] = [f"règle:{n}" for n in RULE_NAMES]
+            columns = np.concatenate([np.arange(n_words), n_words + n_chars + np.arange(len(RULE_NAMES))])
+            cached = (columns, names)
+            self.__dict__["_readable_cache"] = cached
+        return cached
+
+    # -- scoring ------------------------------------------------------------------------
+    def predict_frame(self, texts, ids=None) -> pd.DataFrame:
+        """One row per input text, in order: labels, probabilities, review, evidence."""
+        texts = ["" if t is None else str(t) for t in texts]
+        ids = [str(i) for i in ids] if ids is not None else [str(i + 1) for i in range(len(texts))]
+        flags = [input_flags(t) for t in texts]
+        scorable = np.array([not any(f in UNSCORABLE_FLAGS for f in fl) for fl in flags])
+        out = pd.DataFrame({"id": ids})
+        for head in HEADS:
+            for suffix, dtype in (("", object), ("_proba", float), ("_alt", object), ("_alt_proba", float)):
+                out[head + suffix] = pd.Series([None if dtype is object else np.nan] * len(texts), dtype=dtype)
+        out["urgency_rule"] = ""
+        out["evidence"] = ""
+        reasons = [[] for _ in texts]
+        if scorable.any():
+            self._score(np.flatnonzero(scorable), [texts[i] for i in np.flatnonzero(scorable)], out, reasons)
+        for i, fl in enumerate(flags):
+            if fl:
+                reasons[i].extend(f"input:{f}" for f in fl)
+        out["needs_review"] = [bool(r) for r in reasons]
+        out["review_reasons"] = [";".join(r) for r in reasons]
+        out["flags"] = [";".join(f) for f in flags]
+        out["model_version"] = self.version
+        out["taxonomy_version"] = self.taxonomy_version
+        return out
+
+    def _score(self, rows: np.ndarray, texts: list[str], out: pd.DataFrame, reasons: list[list[str]]) -> None:
+        X = self.pipeline.named_steps["features"].transform(texts)
+        evidence = [[] for _ in texts]
+        for head, clf in self.heads.items():
+            proba = clf.predict_proba(X)
+            order = np.argsort(-proba, axis=1)
+            best, alt = order[:, 0], order[:, 1] if proba.shape[1] > 1 else order[:, 0]
+            p_best = proba[np.arange(len(texts)), best]
+            p_alt = proba[np.arange(len(texts)), alt]
+            labels = clf.classes_[best].astype(object)
+            if head == "urgency":
+                labels, p_best, rule_names = self._apply_urgency_rules(texts, labels, p_best, proba, clf.classes_)
+                out.loc[rows, "urgency_rule"] = rule_names
+            for k, row in enumerate(rows):
+                low = p_best[k] < self.review.min_proba
+                close = (p_best[k] - p_alt[k]) < self.review.min_margin and alt[k] != best[k]
+                ruled = head == "urgency" and out.at[row, "urgency_rule"]
+                if (low or close) and not ruled:
+                    reasons[row].append(f"{head}:{'low_proba' if low else 'close_call'}")
+            out.loc[rows, head] = labels
+            out.loc[rows, head + "_proba"] = np.round(p_best, 4)
+            out.loc[rows, head + "_alt"] = clf.classes_[alt].astype(object)
+            out.loc[rows, head + "_alt_proba"] = np.round(p_alt, 4)
+            for k, words in enumerate(self._evidence(X, clf, np.searchsorted(clf.classes_, labels))):
+                evidence[k].append(f"{head}: {', '.join(words)}" if words else f"{head}: —")
+        out.loc[rows, "evidence"] = [" | ".join(e) for e in evidence]
+
+    def _apply_urgency_rules(self, texts, labels, p_best, proba, classes):
+        """Raise urgency to each fired rule's floor; never lower it."""
+        rank = {level: i for i, level in enumerate(URGENCY_ORDER)}
+        column = {c: i for i, c in enumerate(classes)}
+        labels, p_best, names = labels.copy(), p_best.copy(), []
+        for k, text in enumerate(texts):
+            fired = fired_rules(text)
+            names.append(",".join(r.name for r in fired))
+            for rule in fired:
+                if rank[rule.floor] < rank[labels[k]] and rule.floor in column:
+                    labels[k] = rule.floor
+                    p_best[k] = proba[k, column[rule.floor]]
+        return labels, p_best, names
+
+    def _evidence(self, X, clf, predicted: np.ndarray) -> list[list[str]]:
+        """The readable features that pushed each row most toward its predicted label."""
+        columns, names = self._readable_features()
+        X = X.tocsr()
+        coef = clf.coef_
+        binary = coef.shape[0] == 1
+        position = np.full(X.shape[1], -1)
+        position[columns] = np.arange(len(columns))
+        result = []
+        for i in range(X.shape[0]):
+            start, end = X.indptr[i], X.indptr[i + 1]
+            idx, values = X.indices[start:end], X.data[start:end]
+            keep = position[idx] >= 0
+            idx, values = idx[keep], values[keep]
+            if binary:
+                weights = coef[0, idx] * (1 if predicted[i] == 1 else -1)
+            else:
+                weights = coef[predicted[i], idx]
+            contrib = values * weights
+            top = np.argsort(-contrib)[: self.evidence_top_n + 2]
+            words = (names[position[idx[j]]] for j in top if contrib[j] > 0)
+            result.append([w for w in words if w is not None][: self.evidence_top_n])
+        return result

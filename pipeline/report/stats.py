@@ -1,0 +1,160 @@
+"""The two statistical tools of the report, kept small and documented.
+
+Spike test
+    For one root cause, ``k`` complaints in the last ISO week are compared with the
+    mean ``m`` of the previous weeks of the trend window that hold data. Under
+    "nothing changed", ``k`` is Poisson with mean ``lam = m * f`` (``f`` = share of
+    the last week covered by the period, 1 for a full week). One-sided p-value
+    ``P(X >= k) = poisson.sf(k - 1, lam)``; z-score ``(k - lam) / sqrt(lam)``.
+    An alert needs all three: ``p < spike_p`` (0.01), ``z >= spike_z`` (3.0, from
+    settings) and ``k >= spike_min_count`` (5, from settings). Real complaint counts
+    are over-dispersed compared with Poisson (the p-value alone would fire too
+    often on large counts); the z and minimum-count guards keep alerts rare.
+
+First appearance
+    A cause with zero complaints in every baseline week (at least
+    ``MIN_BASELINE_WEEKS`` weeks holding data) and at least ``NEW_CAUSE_MIN_COUNT``
+    complaints in the last week.
+
+Characteristic words
+    Weighted log-odds ratio with an informative Dirichlet prior (Monroe, Colaresi &
+    Quinn 2008, "Fightin' words", eq. 16-22): cause ``i`` against all other
+    complaints of the period, prior ``alpha_w = PRIOR_SIZE * share of w in the
+    period``; words ranked by the z-score ``delta_w / sqrt(var)``.
+"""
+from __future__ import annotations
+
+import importlib.util
+import math
+import re
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy.stats import poisson
+
+SPIKE_P = 0.01            # default of settings [report] spike_p
+NEW_CAUSE_MIN_COUNT = 3   # complaints in the last week for a "first appearance" alert
+MIN_BASELINE_WEEKS = 3    # baseline weeks holding data needed before any alert
+PRIOR_SIZE = 1000.0       # alpha_0 of the Dirichlet prior (pseudo-tokens)
+MIN_WORD_DOCS = 3         # a word must appear in at least 3 complaints of the cause
+TOP_WORDS = 8
+MAX_WORD_DOCS = 200_000   # larger periods: a fixed-seed random sample of texts
+
+_PLACEHOLDER = re.compile(r"<[A-Za-z_]{1,20}>|\[[A-Z_]{2,20}\]")
+TOKEN_PATTERN = r"(?u)\b[^\W\d_]{3,}\b"
+# Salutations and letter formulas: frequent everywhere, characteristic of nothing.
+EXTRA_STOP_WORDS = frozenset({
+    "bonjour", "bonsoir", "madame", "monsieur", "cordialement", "salutations", "svp",
+    "merci", "remercie", "remerciant", "distinguées", "sentiments", "veuillez", "agréer",
+    "mme", "mlle", "xxx", "xxxx",
+    # auxiliaries and fillers spaCy's list misses
+    "été", "non", "fait", "faire", "avoir", "être", "suis", "jai", "cela", "ça",
+})
+
+
+def spike_test(k: int, baseline_mean: float, *, fraction: float = 1.0) -> tuple[float, float, float]:
+    """(expected, z, p) for ``k`` observed against a Poisson baseline."""
+    lam = float(baseline_mean) * float(fraction)
+    if lam <= 0:
+        return lam, math.inf if k > 0 else 0.0, 0.0 if k > 0 else 1.0
+    p = float(poisson.sf(int(k) - 1, lam))
+    z = (k - lam) / math.sqrt(lam)
+    return lam, z, p
+
+
+def is_spike(k: int, baseline_mean: float, *, min_count: int, z_min: float, p_max: float = SPIKE_P,
+             fraction: float = 1.0) -> bool:
+    lam, z, p = spike_test(k, baseline_mean, fraction=fraction)
+    return lam > 0 and k >= min_count and p < p_max and z >= z_min
+
+
+def _spacy_french_stop_words() -> set[str]:
+    """spaCy's French stop list, read from its file without importing ``spacy.lang.fr``.
+
+    Importing the package compiles the French tokenizer exceptions (~3 s); the stop
+    list is a plain module, loaded alone when spaCy's layout allows.
+    """
+    try:
+        spec = importlib.util.find_spec("spacy")
+        path = Path(next(iter(spec.submodule_search_locations))) / "lang" / "fr" / "stop_words.py"
+        mod_spec = importlib.util.spec_from_file_location("_report_fr_stop_words", path)
+        module = importlib.util.module_from_spec(mod_spec)
+        mod_spec.loader.exec_module(module)
+        return set(module.STOP_WORDS)
+    except Exception:  # unusual install: the ordinary import
+        from spacy.lang.fr.stop_words import STOP_WORDS
+        return set(STOP_WORDS)
+
+
+@lru_cache(maxsize=1)
+def stop_words() -> frozenset[str]:
+    """French stop words as the tokenizer sees them (lower case, letters, >= 3 chars)."""
+    words = set()
+    for w in _spacy_french_stop_words() | EXTRA_STOP_WORDS:
+        words.update(re.findall(TOKEN_PATTERN, w.lower().replace("\u2019", "'")))
+    return frozenset(words)
+
+
+def characteristic_words(texts: pd.Series, groups: pd.Series, *, top_n: int = TOP_WORDS,
+                         min_docs: int = MIN_WORD_DOCS, prior_size: float = PRIOR_SIZE,
+                         max_docs: int = MAX_WORD_DOCS, seed: int = 0) -> pd.DataFrame:
+    """Top ``top_n`` words of each group against the rest (weighted log-odds, z-score).
+
+    Returns columns group, rank, word, z, count (occurrences in the group), docs
+    (complaints of the group containing it). Tokens: lower case, letters only, at
+    least 3 characters, French stop words and masking placeholders removed.
+    """
+    from sklearn.feature_extraction.text import CountVectorizer
+    import scipy.sparse as sp
+
+    empty = pd.DataFrame({"group": pd.Series(dtype="str"), "rank": pd.Series(dtype="int64"),
+                          "word": pd.Series(dtype="str"), "z": pd.Series(dtype="float64"),
+                          "count": pd.Series(dtype="int64"), "docs": pd.Series(dtype="int64")})
+    frame = pd.DataFrame({"text": texts.astype("string").fillna(""), "group": groups.astype("string")})
+    frame = frame[frame["group"].notna()]
+    if len(frame) > max_docs:
+        frame = frame.sample(n=max_docs, random_state=seed)
+    if frame.empty or frame["group"].nunique() < 2:
+        return empty
+    clean = frame["text"].str.replace(_PLACEHOLDER, " ", regex=True).str.lower()
+    vec = CountVectorizer(token_pattern=TOKEN_PATTERN, lowercase=False, stop_words=sorted(stop_words()),
+                          min_df=min(min_docs, len(frame)), dtype=np.int32)
+    try:
+        X = vec.fit_transform(clean.tolist())
+    except ValueError:  # empty vocabulary
+        return empty
+    vocab = np.array(vec.get_feature_names_out())
+    codes, names = pd.factorize(frame["group"], sort=True)
+    G = sp.csr_matrix((np.ones(len(codes)), (codes, np.arange(len(codes)))), shape=(len(names), len(codes)))
+    counts = np.asarray((G @ X).todense(), dtype=np.float64)          # groups x words
+    Xb = X.copy()
+    Xb.data[:] = 1
+    docs = np.asarray((G @ Xb).todense(), dtype=np.float64)
+    total = counts.sum(axis=0)
+    n_all = total.sum()
+    if n_all == 0:
+        return empty
+    alpha = prior_size * total / n_all
+    a0 = alpha.sum()
+    rows = []
+    for gi, name in enumerate(names):
+        y_i = counts[gi]
+        y_j = total - y_i
+        n_i, n_j = y_i.sum(), y_j.sum()
+        if n_i == 0 or n_j == 0:
+            continue
+        delta = (np.log((y_i + alpha) / (n_i + a0 - y_i - alpha))
+                 - np.log((y_j + alpha) / (n_j + a0 - y_j - alpha)))
+        var = 1.0 / (y_i + alpha) + 1.0 / (y_j + alpha)
+        z = delta / np.sqrt(var)
+        ok = (docs[gi] >= min_docs) & (z > 0)
+        idx = np.flatnonzero(ok)
+        if idx.size == 0:
+            continue
+        order = idx[np.lexsort((vocab[idx], -z[idx]))][:top_n]
+        for rank, w in enumerate(order, start=1):
+            rows.append({"group": str(name), "rank": rank, "word": str(vocab[w]), "z": float(z[w]),
+                         "count": int(y_i[w]), "docs": int(docs[gi, w])})
+    return pd.DataFrame(rows) if rows else empty

@@ -1,0 +1,113 @@
+"""Explicit urgency rules: situations that must never wait for a model's opinion.
+
+Each rule names a situation from the taxonomy's urgency definitions and the lowest
+urgency it implies. The scorer raises the model's urgency to that floor (rules
+never lower it) and reports which rule fired. The same flags are also given to
+the model as features, so it learns how much each situation weighs.
+
+Patterns match a lower-cased, accent-free text: customers often omit accents.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin
+
+
+@dataclass(frozen=True)
+class Rule:
+    name: str
+    floor: str            # lowest urgency when the rule fires
+    pattern: re.Pattern
+    requires: re.Pattern | None = None   # a second pattern that must also match
+
+
+def _rx(*alternatives: str) -> re.Pattern:
+    return re.compile("|".join(f"(?:{a})" for a in alternatives))
+
+
+_VULNERABLE = _rx(
+    r"\b(?:bebe|nourrisson|nouveau[- ]ne|enfant en bas age|mon fils de \d+ mois|ma fille de \d+ mois)",
+    r"\b(?:personne agee|personnes agees|ma (?:mere|grand-mere|maman) (?:de|qui a) (?:8|9)\d ans|(?:8|9)\d ans\b)",
+    r"\b(?:handicape|handicapee|invalide|sous oxygene|oxygene a domicile|dialyse|femme enceinte|je suis enceinte)",
+    r"\b(?:malade|chimio|cancer|en fin de vie|teleassistance)",
+)
+_DEPRIVED = _rx(
+    r"\bsans (?:chauffage|eau|electricite|courant|gaz|eau chaude|soins|traitement|telephone)",
+    r"\b(?:plus|pas) (?:de|d') ?(?:chauffage|eau|electricite|courant|gaz|eau chaude|ligne|telephone)",
+    r"\b(?:coupure|coupe|coupee) (?:d'|de |du )?(?:electricite|courant|gaz|eau|chauffage|ligne)",
+    r"\b(?:dans le froid|on gele|il fait \d+ ?(?:degres|°)|chauffage en panne|chaudiere en panne)",
+)
+
+RULES: tuple[Rule, ...] = (
+    Rule("danger", "critique", _rx(
+        r"\b(?:fuite|odeur) de gaz", r"\bmonoxyde", r"\b(?:incendie|pris feu|prend feu|flammes|explose|explosion)",
+        r"\b(?:electrocut|electrise)", r"\bintoxi(?:cation|que|quee|ques)", r"\b(?:hospitalise|hospitalisee|aux urgences|samu)",
+        r"\b(?:reaction allergique|choc anaphylactique)", r"\bfreins? (?:lache|ne (?:marche|fonctionne)nt? plus|defaillant)",
+        r"\b(?:danger de mort|mise en danger|tres dangereux|dangereuse pour)",
+    )),
+    Rule("vulnerable_person_deprived", "critique", _VULNERABLE, requires=_DEPRIVED),
+    Rule("fraud_in_progress", "critique", _rx(
+        r"\b(?:compte|carte) (?:pirate|piratee|vide|videe)", r"\busurpation d'identite",
+        r"\b(?:debits?|prelevements?|paiements?) frauduleux", r"\bon m'a vole (?:mon|ma|mes)",
+        r"\bpiratage", r"\b(?:ete|s'est fait|se sont fait|m'a|ont) piratee?s?\b", r"\bsim swap|\bduplication de (?:ma )?(?:carte )?sim",
+    )),
+    Rule("no_resources", "critique", _rx(
+        r"\bplus (?:un|aucun) (?:centime|sou|euro)", r"\bsans (?:aucune )?ressources?",
+        r"\b(?:rien|plus rien) (?:pour|a) manger", r"\bnourrir mes enfants",
+    )),
+    Rule("distress", "critique", _rx(
+        r"\bsuicid", r"\bme foutre en l'air", r"\bplus envie de vivre", r"\ben finir\b",
+    )),
+    Rule("legal_threat", "haute", _rx(
+        r"\b(?:mon|notre|un|d'un|mon propre) avocat\b(?! crevette)", r"\bmise en demeure", r"\btribunal",
+        r"\bporter plainte|\bdeposer plainte|\bplainte (?:contre|aupres)", r"\bmediateur|\bmediation",
+        r"\bufc|\bque choisir|\bassociation de consommateurs|\bdgccrf|\bhuissier|\bconciliateur",
+        r"\baction en justice|\ben justice\b|\bpoursuites? judiciaires?",
+    )),
+    Rule("media_threat", "haute", _rx(
+        r"\b(?:la presse|journalistes?|les medias|60 millions de consommateurs|envoye special|capital sur m6)",
+        r"\b(?:reseaux sociaux|faire le buzz|rendre public|mediatiser)",
+    )),
+)
+RULE_NAMES = tuple(rule.name for rule in RULES)
+
+
+def fold(text: str) -> str:
+    """Lower case without accents: the form the rule patterns are written for."""
+    decomposed = unicodedata.normalize("NFKD", text.lower().replace("\u2019", "'"))
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def fired_rules(text: str) -> list[Rule]:
+    folded = fold(text)
+    return [r for r in RULES if r.pattern.search(folded) and (r.requires is None or r.requires.search(folded))]
+
+
+class UrgencyRuleFlags(TransformerMixin, BaseEstimator):
+    """One 0/1 column per urgency rule, so the heads can weigh each situation."""
+
+    def fit(self, X, y=None):
+        self.n_features_in_ = 1
+        return self
+
+    def transform(self, X):
+        texts = [str(t) for t in (X.iloc[:, 0] if hasattr(X, "iloc") and getattr(X, "ndim", 1) == 2 else X)]
+        flags = np.zeros((len(texts), len(RULES)), dtype=np.float64)
+        for i, text in enumerate(texts):
+            names = {r.name for r in fired_rules(text)}
+            flags[i] = [name in names for name in RULE_NAMES]
+        return flags
+
+    def get_feature_names_out(self, input_features=None):
+        return np.asarray([f"rule:{n}" for n in RULE_NAMES], dtype=object)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = False
+        tags.input_tags.string = True
+        tags.requires_fit = False
+        return tags

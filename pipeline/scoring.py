@@ -1,0 +1,69 @@
+"""Batch scoring of an input table: one output row per input row, always.
+
+Rows that cannot be scored (empty text, a broken JSONL line, binary junk) are kept
+with empty labels, a flag saying why, and ``needs_review`` set.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+import pandas as pd
+
+from .io import find_text_column
+from .schema import PREDICTION_COLUMNS, PREDICTION_DETAIL_COLUMNS
+
+OUTPUT_COLUMNS = PREDICTION_COLUMNS + PREDICTION_DETAIL_COLUMNS
+
+
+def prepare_input(frame: pd.DataFrame, text_column: str | None = None, id_column: str = "id",
+                  source: str = "input") -> tuple[list[str], list[str], list[list[str]]]:
+    """Ids (kept, or generated from the row number), texts, and per-row flags."""
+    n = len(frame)
+    parse_errors = frame["_parse_error"] if "_parse_error" in frame.columns else pd.Series([None] * n)
+    usable = frame.drop(columns=["_parse_error"], errors="ignore")
+    column = find_text_column(usable, text_column, source) if n or text_column else None
+    texts = ["" if column is None or pd.isna(v) else str(v) for v in (usable[column] if column else [])]
+    if id_column in usable.columns:
+        raw_ids = usable[id_column]
+        ids = [str(v) if not pd.isna(v) and str(v).strip() else f"row-{i + 1}" for i, v in enumerate(raw_ids)]
+    else:
+        ids = [str(i + 1) for i in range(n)]
+    flags: list[list[str]] = [[] for _ in range(n)]
+    for i, error in enumerate(parse_errors):
+        if isinstance(error, str) and error:
+            flags[i].append("parse_error")
+            texts[i] = ""
+    seen: dict[str, int] = {}
+    for i, identifier in enumerate(ids):
+        seen[identifier] = seen.get(identifier, 0) + 1
+    for i, identifier in enumerate(ids):
+        if seen[identifier] > 1:
+            flags[i].append("duplicate_id")
+    return ids, texts, flags
+
+
+def score_texts(model, ids: list[str], texts: list[str], extra_flags: list[list[str]] | None = None,
+                chunk_size: int = 2000, progress: Callable[[int], None] | None = None) -> pd.DataFrame:
+    """Score in chunks (bounded memory); ``progress`` is called with rows done per chunk."""
+    parts = []
+    for start in range(0, len(texts), chunk_size):
+        part = model.predict_frame(texts[start:start + chunk_size], ids[start:start + chunk_size])
+        parts.append(part)
+        if progress:
+            progress(len(part))
+    result = pd.concat(parts, ignore_index=True) if parts else model.predict_frame([], [])
+    if extra_flags:
+        _merge_flags(result, extra_flags)
+    return result[list(OUTPUT_COLUMNS)]
+
+
+def _merge_flags(result: pd.DataFrame, extra: list[list[str]]) -> None:
+    for i, more in enumerate(extra):
+        if not more:
+            continue
+        current = [f for f in str(result.at[i, "flags"] or "").split(";") if f]
+        result.at[i, "flags"] = ";".join(dict.fromkeys(current + more))
+        if "parse_error" in more:
+            reasons = [r for r in str(result.at[i, "review_reasons"] or "").split(";") if r and r != "input:empty_text"]
+            result.at[i, "review_reasons"] = ";".join(reasons + ["input:parse_error"])
+            result.at[i, "needs_review"] = True
