@@ -297,6 +297,18 @@ _COMPANY_CONTEXT = re.compile(
 )
 
 
+# French VAT number: FR + key + SIREN, key = (12 + 3 * (SIREN mod 97)) mod 97.
+_TVA = re.compile(rf"(?<![A-Za-z0-9])FR{_SP}?[0-9]{{2}}{_SP}?[0-9]{{3}}{_SP}?[0-9]{{3}}{_SP}?[0-9]{{3}}(?![0-9])", re.I)
+
+
+def _find_vat_numbers(text: str) -> Iterator[Candidate]:
+    for m in _TVA.finditer(text):
+        digits = _digits(m.group())
+        siren = digits[2:]
+        if luhn_valid(siren) and int(digits[:2]) == (12 + 3 * (int(siren) % 97)) % 97:
+            yield (m.start(), m.end(), "SIREN", _RANK["SIREN"])
+
+
 def _find_sirets(text: str) -> Iterator[Candidate]:
     for m in _SIRET.finditer(text):
         if siren_valid(_digits(m.group())) and not _unit_follows(text, m.end()):
@@ -328,6 +340,8 @@ _TEL = re.compile(
     # National format, pairs with one separator: "01.02.2026 10h" stays a date.
     # 08 numbers are businesses' special-rate lines, not personal.
     rf"|0[1-79](?P<s2>{_NUM_SEP}?)[0-9]{{2}}(?:(?P=s2)[0-9]{{2}}){{3}}"
+    # Overseas habit of writing the 4-digit area prefix whole: "0262 41 27 83"
+    rf"|0[1-79][0-9]{{2}}(?P<s3>{_NUM_SEP})[0-9]{{2}}(?:(?P=s3)[0-9]{{2}}){{2}}"
     rf")(?![0-9])"
 )
 
@@ -350,17 +364,23 @@ _REF_PREFIX = r"(?:n\s?°|nº|no\.?|num\.?|num[ée]ro|r[ée]f[ée]rence|r[ée]f\
 _REF_NOUN = (
     r"(?:client|contrat|police|commande|cde|cmd|dossier|sinistre|facture|adh[ée]rent|"
     r"abonn[ée]|compte(?:\s+client)?|suivi|colis|ticket|r[ée]clamation|mandat|rum|pdl|pce|prm|"
-    r"matricule|identifiant|login|id(?:\s+client)?|avis\s+d['’]imposition|allocataire|"
+    r"matricule|identifiant|login|id(?:\s+client)?|incident|intervention|avis\s+d['’]imposition|allocataire|"
     r"s[ée]curit[ée]\s+sociale|immatriculation|plaque|pr[êe]t|cr[ée]dit|devis|bon\s+de\s+commande|"
     r"souscripteur|assur[ée]|b[ée]n[ée]ficiaire|carte\s+(?:vitale|fid[ée]lit[ée]|mutuelle))"
 )
 # Words that may sit between the keyword and the value ("contrat d'assurance n° : ...").
 _REF_FILLER = (
-    r"(?:\s*(?:n\s?°|nº|no\.?|num[ée]ro|num\.?|#|:|=|-|est\s+le|est|client|d['’]assurance|auto|"
+    r"(?:\s*(?:n\s?°|nº|no\.?|num[ée]ro|num\.?|#|:|=|-|,|\(|\)|est\s+le|est|client|d['’]assurance|auto|"
     r"habitation|moto|sant[ée]|mutuelle|edf|gaz|[ée]lectricit[ée]|de\s+r[ée]f[ée]rence|r[ée]f[ée]rence|"
-    r"r[ée]f\.?|\(|en\s+cours|interne|fournisseur|unique|suivant))*"
+    r"r[ée]f\.?|en\s+cours|interne|fournisseur|unique|suivant|"
+    # an acronym naming the organisation: "ticket SAV n°", "allocataire CAF"
+    r"(?-i:[A-Z]{2,6})(?![\w-])))*"
 )
-_REF_VALUE = r"(?P<val>[A-Za-z0-9][A-Za-z0-9\-/_.]*(?:[ \u00a0][0-9]{2,}(?![,.][0-9]))*)"
+# One token ("A-2024-55617", "F2026-00123") or digit groups ("3000 4521 7789"); a
+# decimal after a space ("12 345,50") is an amount, not a group.
+_REF_VALUE = (
+    r"(?P<val>[0-9]+(?:[ \u00a0][0-9]{2,}(?![,.][0-9]))+(?![\w/-])|[A-Za-z0-9][A-Za-z0-9\-/_.]*)"
+)
 _REF_KEYWORD = re.compile(
     rf"(?<![\w])(?:{_REF_PREFIX}\s*(?:de\s+|d['’]\s*|du\s+)?)?"
     rf"(?:(?:mon|ma|notre|votre|le|la|du|de|d['’]|l['’])\s*)?{_REF_NOUN}(?![\w])"
@@ -445,6 +465,20 @@ _POSTCODE_CITY = re.compile(
 )
 
 
+# Building, staircase, floor, flat after a street address.
+_ADDRESS_COMPLEMENT = re.compile(
+    rf"{_SP}*,?{_SP}*(?:b[âa]t(?:iment)?\.?|appartement|appart\.?|appt\.?|apt\.?|escalier|esc\.?|"
+    rf"porte|logement|log\.?|bo[îi]te\s+postale|bp)(?:{_SP}*n°)?{_SP}*[A-Z0-9]{{1,4}}\b",
+    re.I,
+)
+
+
+def _with_complements(text: str, end: int) -> int:
+    while (m := _ADDRESS_COMPLEMENT.match(text, end)) is not None:
+        end = m.end()
+    return end
+
+
 def _find_addresses(text: str) -> Iterator[Candidate]:
     for m in _ADDRESS_NUMBER.finditer(text):
         end = _address_end(text, m.end(), weak=m.group("weak") is not None)
@@ -475,6 +509,7 @@ def _address_end(text: str, pos: int, *, weak: bool) -> int | None:
             has_cap = has_cap or m.lastgroup == "cap"
     if named_end is None:
         return None
+    named_end = _with_complements(text, named_end)
     city = _POSTCODE_CITY.match(text, named_end)
     if city is not None:
         return city.end()
@@ -488,9 +523,10 @@ def _address_end(text: str, pos: int, *, weak: bool) -> int | None:
 # ---------------------------------------------------------------------------
 _NAME_TOKEN = re.compile(
     rf"[ \t\u00a0]*(?:(?P<init>[{_UP}]\.(?:-[{_UP}]\.)?)"
-    rf"|(?P<cap>{_CAPWORD})"
+    # Atomic groups: "FR77" must not shrink to a name "F".
+    rf"|(?P<cap>(?>{_CAPWORD}))(?![0-9_])"
     rf"|(?P<part>(?:de|du|des|d['’]|le|la|van|von|der|den|di|da|dos|del|ben|el|al)(?=[ \t\u00a0]|(?<=['’])))"
-    rf"|(?P<low>{_LOWWORD}))"
+    rf"|(?P<low>(?>{_LOWWORD}))(?![0-9_]))"
 )
 _TITLE = re.compile(
     r"(?<![\w])(?:M\.|Mr\.?|MM\.|Mme\.?|Mmes|Mlle\.?|Mlles|Melle|Dr\.?|Pr\.?|Me"
@@ -505,8 +541,9 @@ _SELF_INTRO = re.compile(
 )
 # Cues followed by a capitalised name only ("moi c'est pareil", "j'ai signé rapidement").
 _NAMED_BY = re.compile(
-    r"(?<![\w])(?:moi\s+c['’]est|sign[ée](?:\s*:)?|de\s+la\s+part\s+de|bonjour|bonsoir|salut|coucou|hello)"
-    r"(?=[ \t\u00a0])",
+    r"(?<![\w])(?:moi\s+c['’]est|sign[ée](?:\s*:)?|de\s+la\s+part\s+de|je\s+soussign[ée]e?|"
+    r"à\s+l['’]ordre\s+de|au\s+nom\s+de|titulaire(?:\s+du\s+(?:compte|contrat))?|"
+    r"bonjour|bonsoir|salut|coucou|hello)(?=[ \t\u00a0])",
     re.I,
 )
 _I_AM = re.compile(r"(?<![\w])je\s+suis(?=[ \t\u00a0])", re.I)
@@ -523,7 +560,7 @@ _ROLE_CUE = re.compile(
     r"(?<![\w])(?:conseill[eè]re?|technicien(?:ne)?|agent|vendeu(?:r|se)|livreu(?:r|se)|coll[èe]gue|"
     r"interlocut(?:eur|rice)|op[ée]rat(?:eur|rice)|t[ée]l[ée]conseill[eè]re?|gestionnaire|"
     r"mari|femme|[ée]pou(?:x|se)|conjointe?|compagnon|compagne|fils|fille|p[èe]re|m[èe]re|fr[èe]re|"
-    r"s[œo]e?ur|voisine?|amie?|propri[ée]taire|bailleur|avocate?|notaire|huissier|expert|"
+    r"s[œo]e?ur|voisine?|amie?|famille|propri[ée]taire|bailleur|avocate?|notaire|huissier|expert|"
     r"m[ée]decin|infirmi[eè]re?|assistante?|j['’]?\s?ai\s+eu|j['’]?\s?ai\s+parl[ée]\s+(?:à|avec)|"
     r"eu\s+affaire\s+à|demand[ée]\s+à\s+parler\s+à)"
     r"(?:[ \t\u00a0]*,)?(?:[ \t\u00a0]+(?:nomm|pr[ée]nomm|appel)[ée]e?s?)?(?=[ \t\u00a0])",
@@ -532,7 +569,7 @@ _ROLE_CUE = re.compile(
 
 
 def _scan_name(text: str, pos: int, *, max_tokens: int = 4, allow_lower: bool = False,
-               min_caps: int = 1) -> tuple[int, int] | None:
+               min_caps: int = 1, brands: bool = False) -> tuple[int, int] | None:
     """Span of the person name starting at ``pos`` (after blanks), or None."""
     start = end = particle_start = None
     cursor, caps, tokens = pos, 0, 0
@@ -546,7 +583,7 @@ def _scan_name(text: str, pos: int, *, max_tokens: int = 4, allow_lower: bool = 
             particle_start = m.start(kind) if particle_start is None else particle_start
             cursor = m.end()
             continue
-        if not _name_word_ok(kind, m.group(kind), allow_lower):
+        if not _name_word_ok(kind, m.group(kind), allow_lower, start is None, brands):
             break
         if start is None:
             start = m.start(kind) if particle_start is None else particle_start
@@ -559,13 +596,15 @@ def _scan_name(text: str, pos: int, *, max_tokens: int = 4, allow_lower: bool = 
     return start, end
 
 
-def _name_word_ok(kind: str, word: str, allow_lower: bool) -> bool:
+def _name_word_ok(kind: str, word: str, allow_lower: bool, first: bool, brands: bool) -> bool:
     low = word.lower()
     if kind == "low":
         return allow_lower and low not in _NOT_NAMES and len(word) > 1
     if kind == "init":
         return True
-    return low not in _NOT_NAMES and low not in _BRAND_WORDS
+    # "le conseiller Orange", "j'ai eu Free": after a weak cue a company name is likelier
+    # than a person; after a title ("Mme Boulanger") or inside a name it is a surname.
+    return low not in _NOT_NAMES and not (brands and first and low in _BRAND_WORDS)
 
 
 def _find_names(text: str) -> Iterator[Candidate]:
@@ -579,10 +618,10 @@ def _find_names(text: str) -> Iterator[Candidate]:
 _NAME_CUES: tuple[tuple[re.Pattern, dict], ...] = (
     (_TITLE, {"max_tokens": 4}),
     (_SELF_INTRO, {"max_tokens": 3, "allow_lower": True, "min_caps": 0}),
-    (_NAMED_BY, {"max_tokens": 3}),
-    (_I_AM, {"max_tokens": 3, "min_caps": 2}),
+    (_NAMED_BY, {"max_tokens": 3, "brands": True}),
+    (_I_AM, {"max_tokens": 3, "min_caps": 2, "brands": True}),
     (_SIGN_OFF, {"max_tokens": 4}),
-    (_ROLE_CUE, {"max_tokens": 3}),
+    (_ROLE_CUE, {"max_tokens": 3, "brands": True}),
 )
 
 
@@ -613,7 +652,8 @@ quelqu'un quelqu un certain certaine autre autres même mêmes seul seule tel te
 est sont était ai as a avons avez ont suis es sommes êtes été avoir être fait faire dit dire
 peut pouvez veux voudrais souhaite souhaiterais aimerais demande attends attendons reste
 rappeler rappelez contacter contactez appeler merci, signé sign noël auto entrepreneur
-abonné abonnée tout toutes
+abonné abonnée comme ainsi juste seulement vraiment simplement pareil aussi également sûrement
+peut-être évidemment actuellement toujours parfois souvent vite enfin
 """.split())
 # Companies a complaint names next to a role ("le conseiller Orange"): never persons.
 _BRANDS = (
@@ -639,6 +679,7 @@ _BRANDS = (
 )
 _BRAND_WORDS = frozenset(w for brand in _BRANDS for w in brand.split())
 _BRAND_NAMES = frozenset(_BRANDS)
+_MULTIWORD_BRANDS = tuple(b for b in _BRANDS if " " in b)
 # Words after which a street name stops ("12 rue des Lilas depuis 3 ans").
 _STREET_STOP = frozenset("""
 et ou mais donc car que qui quand où je j il elle on nous vous ils elles mon ma mes votre vos notre
@@ -716,11 +757,19 @@ def _clean_person(text: str, start: int, end: int) -> tuple[int, int] | None:
     if any(ch.isdigit() or ch in "@/<>#_&" for ch in stripped):
         return None
     words = [w for w in re.split(r"[\s'’]+", stripped) if w]
-    if not any(w[0].isupper() for w in words) or stripped.lower() in _BRAND_NAMES:
+    if not any(w[0].isupper() for w in words) or _names_a_company(stripped.lower(), words):
         return None
     if all(w.lower() in _NOT_NAMES or w.lower() in _BRAND_WORDS for w in words):
         return None
     return start, end
+
+
+def _names_a_company(low: str, words: list[str]) -> bool:
+    """"Leroy Merlin de Villeneuve", "Bosch Serie": a brand first or a multi-word brand inside."""
+    if words[0].lower() in _BRAND_NAMES:
+        return True
+    padded = f" {low} "
+    return any(f" {brand} " in padded for brand in _MULTIWORD_BRANDS)
 
 
 # ---------------------------------------------------------------------------
@@ -732,7 +781,8 @@ _TEXT_DETECTORS: tuple[Callable[[str], Iterable[Candidate]], ...] = (
     _find_urls, _find_emails, _find_addresses, _find_names,
 )
 _DIGIT_DETECTORS: tuple[Callable[[str], Iterable[Candidate]], ...] = (
-    _find_ibans, _find_nirs, _find_cards, _find_sirets, _find_sirens, _find_phones, _find_refs,
+    _find_ibans, _find_nirs, _find_cards, _find_sirets, _find_sirens, _find_vat_numbers,
+    _find_phones, _find_refs,
 )
 _HAS_DIGIT = re.compile(r"[0-9]")
 

@@ -30,6 +30,10 @@ URGENT_LEVELS = ("critique", "haute")
 URGENCY_LEVELS = ("critique", "haute", "normale", "basse")
 DEFAULT_WEIGHTS = {"critique": 10.0, "haute": 4.0, "normale": 1.0, "basse": 0.25}
 UNKNOWN_OWNER = "Non attribué"
+# Columns the tables use (the others, text included, are dropped before the many row selections).
+WORK_COLUMNS = ("complaint_id", "root_cause", "root_cause_proba", "sector", "urgency", "needs_review",
+                "urgency_rule", "model_version", "taxonomy_version", "period_date", "date_source",
+                "received_at", "answered_at")
 EXAMPLES_PER_OWNER = 2
 ANSWER_DEADLINE = pd.DateOffset(months=2)      # ACPR 2022-R-01: answer within 2 months
 ACK_DEADLINE = pd.Timedelta(days=10)           # ACPR 2022-R-01: acknowledge within 10 (working) days
@@ -105,8 +109,12 @@ def _pct(new: float, old: float) -> float | None:
 
 
 def prepare(scored: pd.DataFrame) -> pd.DataFrame:
-    """Fill optional columns and compute ``period_date`` when missing."""
-    df = scored.copy()
+    """Fill optional columns and compute ``period_date`` when missing.
+
+    The (large) ``text`` column is kept as is; filters and counts run on the other
+    columns and fetch texts by index only for the rows that show or need them.
+    """
+    df = scored.reset_index(drop=True) if not scored.index.is_unique else scored.copy(deep=False)
     defaults = {"text": "", "sector": "autre", "root_cause_proba": np.nan, "needs_review": False,
                 "urgency_rule": "", "model_version": "", "taxonomy_version": "", "urgency": "normale"}
     for col, value in defaults.items():
@@ -122,12 +130,22 @@ def prepare(scored: pd.DataFrame) -> pd.DataFrame:
         if "date_source" not in df.columns:
             df["date_source"] = np.where(pd.to_datetime(df["received_at"], utc=True, errors="coerce").notna(),
                                          "received_at", "ingest_date")
-    df["root_cause"] = df["root_cause"].astype("string").fillna("inconnue")
-    df["sector"] = df["sector"].astype("string").fillna("autre")
-    df["urgency"] = df["urgency"].astype("string").fillna("normale")
+    for col, fill in (("root_cause", "inconnue"), ("sector", "autre"), ("urgency", "normale"),
+                      ("urgency_rule", "")):
+        if df[col].isna().any():
+            df[col] = df[col].fillna(fill)
+        df[col] = df[col].astype(str) if df[col].dtype == object else df[col]
     df["needs_review"] = df["needs_review"].fillna(False).astype(bool)
-    df["urgency_rule"] = df["urgency_rule"].astype("string").fillna("")
     return df
+
+
+def _texts(frame: pd.DataFrame, texts: pd.Series | None) -> pd.Series:
+    """Texts of ``frame``'s rows: its own column, else looked up in ``texts`` by index."""
+    if "text" in frame.columns:
+        return frame["text"]
+    if texts is None:
+        return pd.Series("", index=frame.index, dtype=object)
+    return texts.reindex(frame.index)
 
 
 def apply_filters(df: pd.DataFrame, filters: dict | None) -> pd.DataFrame:
@@ -203,7 +221,7 @@ def _examples(group: pd.DataFrame, n: int) -> list[tuple[str, str]]:
 
 
 def owners_table(period: pd.DataFrame, previous: pd.DataFrame, taxonomy, weights: dict,
-                 n_examples: int = EXAMPLES_PER_OWNER) -> pd.DataFrame:
+                 n_examples: int = EXAMPLES_PER_OWNER, texts: pd.Series | None = None) -> pd.DataFrame:
     """One row per owner department: its causes, volume, urgent cases, trend, examples."""
     cols = ["owner", "causes", "complaints", "urgent", "critique", "priority", "previous", "change",
             "change_pct"] + [f"example_{i}{s}" for i in range(1, n_examples + 1) for s in ("_id", "")]
@@ -228,11 +246,14 @@ def owners_table(period: pd.DataFrame, previous: pd.DataFrame, taxonomy, weights
     table["previous"] = prev_counts.reindex(table.index).fillna(0).astype("int64")
     table["change"] = table["complaints"] - table["previous"]
     table["change_pct"] = [_pct(a, b) for a, b in zip(table["complaints"], table["previous"])]
-    # Examples: most confident, not flagged for review, first.
-    ranked = f.assign(_p=f["root_cause_proba"].astype("float64").fillna(0.0))
-    ranked = ranked.sort_values(["owner", "needs_review", "_p", "complaint_id"],
-                                ascending=[True, True, False, True], kind="stable")
-    candidates = ranked.groupby("owner", sort=False).head(n_examples * 10)
+    # Examples: most confident predictions not flagged for review first. Only the
+    # best candidates of each department are sorted (and have their text read).
+    key = f["needs_review"].astype("float64") * 2.0 + (1.0 - f["root_cause_proba"].astype("float64").fillna(0.0))
+    kth = key.groupby(f["owner"]).transform(lambda s: s.nsmallest(n_examples * 10).max())
+    candidates = f.loc[key <= kth, ["owner", "complaint_id"]].assign(_k=key)
+    candidates["text"] = _texts(f.loc[candidates.index], texts)
+    candidates = candidates.sort_values(["owner", "_k", "complaint_id"], kind="stable")
+    candidates = candidates.groupby("owner", sort=False).head(n_examples * 10)
     for owner, group in candidates.groupby("owner", sort=False):
         for i, (cid, ex) in enumerate(_examples(group, n_examples), start=1):
             table.loc[owner, f"example_{i}_id"] = cid
@@ -330,7 +351,7 @@ def detect_alerts(counts: pd.DataFrame, totals: pd.Series, *, min_count: int, z_
 
 
 # --------------------------------------------------------------------------- urgent cases
-def urgent_table(period: pd.DataFrame, taxonomy) -> pd.DataFrame:
+def urgent_table(period: pd.DataFrame, taxonomy, texts: pd.Series | None = None) -> pd.DataFrame:
     """Every critique and haute complaint of the period, critique first, newest first."""
     cols = ["urgency", "complaint_id", "date", "sector", "root_cause", "rule", "excerpt", "needs_review"]
     u = period[period["urgency"].isin(URGENT_LEVELS)]
@@ -346,15 +367,16 @@ def urgent_table(period: pd.DataFrame, taxonomy) -> pd.DataFrame:
         "sector": u["sector"].map(lambda s: sectors.get(s, s)).to_numpy(),
         "root_cause": u["root_cause"].map(lambda c: causes.get(c, c)).to_numpy(),
         "rule": u["urgency_rule"].fillna("").astype(str).to_numpy(),
-        "excerpt": [excerpt(t) for t in u["text"]],
+        "excerpt": [excerpt(t) for t in _texts(u, texts)],
         "needs_review": u["needs_review"].astype(bool).to_numpy(),
     })
 
 
 # --------------------------------------------------------------------------- words
-def words_table(period: pd.DataFrame, taxonomy, top_n: int = stats.TOP_WORDS) -> pd.DataFrame:
+def words_table(period: pd.DataFrame, taxonomy, top_n: int = stats.TOP_WORDS,
+                texts: pd.Series | None = None) -> pd.DataFrame:
     """Top words of each cause against the rest of the period (``hors_sujet`` included in the rest)."""
-    words = stats.characteristic_words(period["text"], period["root_cause"], top_n=top_n)
+    words = stats.characteristic_words(_texts(period, texts), period["root_cause"], top_n=top_n)
     words = words[words["group"] != OFF_TOPIC].rename(columns={"group": "root_cause"})
     labels = _labels(taxonomy, "root_cause")
     words.insert(1, "label", words["root_cause"].map(lambda c: labels.get(c, c)))
@@ -568,7 +590,10 @@ def build_report(
         "top_words": stats.TOP_WORDS,
         "max_word_docs": stats.MAX_WORD_DOCS,
     }
-    df = apply_filters(prepare(scored), filters)
+    df = prepare(scored)
+    texts = df["text"]
+    df = apply_filters(df, filters)
+    df = df[[c for c in WORK_COLUMNS if c in df.columns]]
     prev_start, prev_end = previous_period(start, end)
     period = select_period(df, start, end)
     previous = select_period(df, prev_start, prev_end)
@@ -598,12 +623,12 @@ def build_report(
         start=start, end=end, previous_start=prev_start, previous_end=prev_end, filters=filters,
         headline=headline(period, previous, pareto, alerts),
         pareto=pareto,
-        owners=owners_table(period, previous, taxonomy, weights),
+        owners=owners_table(period, previous, taxonomy, weights, texts=texts),
         heatmap=heatmap_table(period, taxonomy),
         trend=trend,
         alerts=alerts,
-        urgent=urgent_table(period, taxonomy),
-        words=words_table(period, taxonomy) if len(period) else stats.characteristic_words(
+        urgent=urgent_table(period, taxonomy, texts=texts),
+        words=words_table(period, taxonomy, texts=texts) if len(period) else stats.characteristic_words(
             pd.Series(dtype="str"), pd.Series(dtype="str")).rename(columns={"group": "root_cause"}).assign(label=""),
         quality=quality_box(period, quality, taxonomy, filters),
         deadlines={**deadlines(dl_frame, start, end),

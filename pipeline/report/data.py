@@ -205,14 +205,15 @@ def load_scored(
 
     ptable = _read(predictions, PREDICTION_READ,
                    pc.field("complaint_id").isin(table.column("complaint_id").unique()))
-    cdf = table.to_pandas()
-    pdf = ptable.to_pandas()
-    if pdf["complaint_id"].duplicated().any():
+    if len(ptable) and pc.count_distinct(ptable.column("complaint_id")).as_py() < len(ptable):
         # A complaint scored twice by the same version: keep the latest scoring.
+        pdf = ptable.to_pandas()
         if "scored_at" in pdf.columns:
             pdf = pdf.sort_values("scored_at", kind="stable")
-        pdf = pdf.drop_duplicates("complaint_id", keep="last")
-    df = cdf.merge(pdf, on="complaint_id", how="inner", validate="many_to_one")
+        ptable = pa.Table.from_pandas(pdf.drop_duplicates("complaint_id", keep="last"), preserve_index=False)
+    # Arrow hash join (multi-threaded), then one conversion to pandas.
+    joined = table.join(ptable, keys="complaint_id", join_type="inner")
+    df = joined.to_pandas()
     df = _ensure(df, columns)
     df = add_period_date(df)
     keep = (df["period_date"] >= pd.Timestamp(first)) & (df["period_date"] <= pd.Timestamp(end))

@@ -32,6 +32,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from scipy.stats import poisson
 
 SPIKE_P = 0.01            # default of settings [report] spike_p
@@ -41,16 +43,17 @@ PRIOR_SIZE = 1000.0       # alpha_0 of the Dirichlet prior (pseudo-tokens)
 MIN_WORD_DOCS = 3         # a word must appear in at least 3 complaints of the cause
 TOP_WORDS = 8
 MAX_WORD_DOCS = 200_000   # larger periods: a fixed-seed random sample of texts
+MIN_TOKEN_CHARS = 3
 
-_PLACEHOLDER = re.compile(r"<[A-Za-z_]{1,20}>|\[[A-Z_]{2,20}\]")
-TOKEN_PATTERN = r"(?u)\b[^\W\d_]{3,}\b"
+PLACEHOLDER_RE2 = r"<[A-Za-z_]{1,20}>|\[[A-Z_]{2,20}\]"   # <EMAIL>, <NOM>, [TEL]...
+TOKEN_PATTERN = r"(?u)[^\W\d_]{3,}"                      # same tokens as tokenize(), for stop words
 # Salutations and letter formulas: frequent everywhere, characteristic of nothing.
 EXTRA_STOP_WORDS = frozenset({
     "bonjour", "bonsoir", "madame", "monsieur", "cordialement", "salutations", "svp",
     "merci", "remercie", "remerciant", "distinguées", "sentiments", "veuillez", "agréer",
     "mme", "mlle", "xxx", "xxxx",
     # auxiliaries and fillers spaCy's list misses
-    "été", "non", "fait", "faire", "avoir", "être", "suis", "jai", "cela", "ça",
+    "été", "non", "aujourd", "fait", "faire", "avoir", "être", "suis", "jai", "cela", "ça",
 })
 
 
@@ -97,42 +100,60 @@ def stop_words() -> frozenset[str]:
     return frozenset(words)
 
 
+def tokenize(texts) -> tuple[pa.Array, pa.Array]:
+    """(doc index, token) of every kept token of ``texts`` (Arrow, RE2: fast).
+
+    Lower case, letters only (anything else splits words), at least 3 letters,
+    masking placeholders (``<EMAIL>``...) and French stop words removed.
+    """
+    arr = pa.array(texts, type=pa.large_string(), from_pandas=True)
+    arr = pc.fill_null(arr, "")
+    arr = pc.replace_substring_regex(arr, PLACEHOLDER_RE2, " ")
+    arr = pc.utf8_lower(arr)
+    arr = pc.replace_substring_regex(arr, r"[^\p{L}]+", " ")
+    lists = pc.utf8_split_whitespace(arr)
+    tokens = pc.list_flatten(lists)
+    docs = pc.list_parent_indices(lists)
+    keep = pc.and_(pc.greater_equal(pc.utf8_length(tokens), MIN_TOKEN_CHARS),
+                   pc.invert(pc.is_in(tokens, value_set=pa.array(sorted(stop_words()), type=pa.large_string()))))
+    return pc.filter(docs, keep), pc.filter(tokens, keep)
+
+
 def characteristic_words(texts: pd.Series, groups: pd.Series, *, top_n: int = TOP_WORDS,
                          min_docs: int = MIN_WORD_DOCS, prior_size: float = PRIOR_SIZE,
                          max_docs: int = MAX_WORD_DOCS, seed: int = 0) -> pd.DataFrame:
     """Top ``top_n`` words of each group against the rest (weighted log-odds, z-score).
 
     Returns columns group, rank, word, z, count (occurrences in the group), docs
-    (complaints of the group containing it). Tokens: lower case, letters only, at
-    least 3 characters, French stop words and masking placeholders removed.
+    (complaints of the group containing it). Tokens: see :func:`tokenize`. A word
+    is kept for a group when at least ``min_docs`` of the group's texts contain it
+    (a rare word can be a name that escaped masking). Above ``max_docs`` texts, a
+    fixed-seed random sample is used.
     """
-    from sklearn.feature_extraction.text import CountVectorizer
-    import scipy.sparse as sp
-
     empty = pd.DataFrame({"group": pd.Series(dtype="str"), "rank": pd.Series(dtype="int64"),
                           "word": pd.Series(dtype="str"), "z": pd.Series(dtype="float64"),
                           "count": pd.Series(dtype="int64"), "docs": pd.Series(dtype="int64")})
-    frame = pd.DataFrame({"text": texts.astype("string").fillna(""), "group": groups.astype("string")})
+    frame = pd.DataFrame({"text": texts.to_numpy(dtype=object), "group": groups.to_numpy(dtype=object)})
     frame = frame[frame["group"].notna()]
     if len(frame) > max_docs:
-        frame = frame.sample(n=max_docs, random_state=seed)
+        # Sample by a hash of the text: the same texts whatever the row order.
+        h = pd.util.hash_array(frame["text"].fillna("").astype(str).to_numpy(dtype=object), hash_key=f"{seed:016d}")
+        frame = frame.iloc[np.sort(np.argpartition(h, max_docs - 1)[:max_docs])]
     if frame.empty or frame["group"].nunique() < 2:
         return empty
-    clean = frame["text"].str.replace(_PLACEHOLDER, " ", regex=True).str.lower()
-    vec = CountVectorizer(token_pattern=TOKEN_PATTERN, lowercase=False, stop_words=sorted(stop_words()),
-                          min_df=min(min_docs, len(frame)), dtype=np.int32)
-    try:
-        X = vec.fit_transform(clean.tolist())
-    except ValueError:  # empty vocabulary
+    codes, names = pd.factorize(frame["group"].astype(str), sort=True)
+    doc_idx, tokens = tokenize(frame["text"].to_numpy(dtype=object))
+    if len(tokens) == 0:
         return empty
-    vocab = np.array(vec.get_feature_names_out())
-    codes, names = pd.factorize(frame["group"], sort=True)
-    G = sp.csr_matrix((np.ones(len(codes)), (codes, np.arange(len(codes)))), shape=(len(names), len(codes)))
-    counts = np.asarray((G @ X).todense(), dtype=np.float64)          # groups x words
-    Xb = X.copy()
-    Xb.data[:] = 1
-    docs = np.asarray((G @ Xb).todense(), dtype=np.float64)
-    total = counts.sum(axis=0)
+    table = pa.table({"g": pc.take(pa.array(codes, type=pa.int32()), doc_idx), "d": doc_idx, "w": tokens})
+    agg = table.group_by(["g", "w"]).aggregate([("d", "count"), ("d", "count_distinct")]).to_pandas()
+    agg = agg.rename(columns={"d_count": "count", "d_count_distinct": "docs"})
+    counts = agg.pivot(index="g", columns="w", values="count").reindex(range(len(names))).fillna(0.0)
+    docs = agg.pivot(index="g", columns="w", values="docs").reindex(index=counts.index,
+                                                                      columns=counts.columns).fillna(0.0)
+    vocab = counts.columns.to_numpy(dtype=object)
+    C, D = counts.to_numpy(dtype=np.float64), docs.to_numpy(dtype=np.float64)
+    total = C.sum(axis=0)
     n_all = total.sum()
     if n_all == 0:
         return empty
@@ -140,7 +161,7 @@ def characteristic_words(texts: pd.Series, groups: pd.Series, *, top_n: int = TO
     a0 = alpha.sum()
     rows = []
     for gi, name in enumerate(names):
-        y_i = counts[gi]
+        y_i = C[gi]
         y_j = total - y_i
         n_i, n_j = y_i.sum(), y_j.sum()
         if n_i == 0 or n_j == 0:
@@ -149,12 +170,11 @@ def characteristic_words(texts: pd.Series, groups: pd.Series, *, top_n: int = TO
                  - np.log((y_j + alpha) / (n_j + a0 - y_j - alpha)))
         var = 1.0 / (y_i + alpha) + 1.0 / (y_j + alpha)
         z = delta / np.sqrt(var)
-        ok = (docs[gi] >= min_docs) & (z > 0)
-        idx = np.flatnonzero(ok)
+        idx = np.flatnonzero((D[gi] >= min_docs) & (z > 0))
         if idx.size == 0:
             continue
-        order = idx[np.lexsort((vocab[idx], -z[idx]))][:top_n]
+        order = idx[np.lexsort((vocab[idx].astype(str), -z[idx]))][:top_n]
         for rank, w in enumerate(order, start=1):
             rows.append({"group": str(name), "rank": rank, "word": str(vocab[w]), "z": float(z[w]),
-                         "count": int(y_i[w]), "docs": int(docs[gi, w])})
+                         "count": int(y_i[w]), "docs": int(D[gi, w])})
     return pd.DataFrame(rows) if rows else empty

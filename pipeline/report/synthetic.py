@@ -100,11 +100,13 @@ def _choice(rng, mix: dict, n: int) -> np.ndarray:
 
 def scored_frame(n: int, start: date, end: date, *, seed: int = 7, spike: str | None = None,
                  spike_from: date | None = None, spike_factor: float = 3.0,
-                 model_version: str = "demo-1", received_share: float = 0.9) -> pd.DataFrame:
+                 model_version: str = "demo-1", received_share: float = 0.9,
+                 unique_texts: bool = False) -> pd.DataFrame:
     """``n`` scored complaints spread uniformly over ``[start, end]``.
 
     ``spike`` (a root cause) gets ``spike_factor`` times its usual rate from
-    ``spike_from`` on; ``received_share`` of rows carry a ``received_at``.
+    ``spike_from`` on; ``received_share`` of rows carry a ``received_at``;
+    ``unique_texts`` appends a row number to every text (benchmarks: no cache hit).
     """
     rng = np.random.default_rng(seed)
     days = (end - start).days + 1
@@ -131,6 +133,8 @@ def scored_frame(n: int, start: date, end: date, *, seed: int = 7, spike: str | 
         idx = np.flatnonzero(urgency == level)
         half = idx[rng.random(idx.size) < 0.5]
         texts[half] = [f"{text} {t}" for t in texts[half]]
+    if unique_texts:
+        texts = np.array([f"{t} ({i})" for i, t in enumerate(texts)], dtype=object)
     rules = np.array([""] * n, dtype=object)
     for level, options in URGENCY_RULES.items():
         idx = np.flatnonzero(urgency == level)

@@ -1,0 +1,158 @@
+"""The `complaints` command through a subprocess: outputs, and every bad input."""
+import json
+import os
+
+import pandas as pd
+import pytest
+
+from pipeline.schema import PREDICTION_COLUMNS
+from tests.conftest import run_cli
+
+TEXTS = [
+    "Ma box est en panne depuis 3 semaines, aucune connexion internet",
+    "Prélevé deux fois ce mois-ci, je veux le remboursement de la facture",
+    "Colis jamais reçu alors que le suivi dit livré",
+]
+
+
+def _ok(result):
+    assert result.returncode == 0, result.stderr.decode()
+    return result.stdout.decode("utf-8")
+
+
+def _user_error(result):
+    """Exit 2, one line on stderr, no traceback."""
+    err = result.stderr.decode("utf-8").strip()
+    assert result.returncode == 2, (result.returncode, err)
+    assert "Traceback" not in err
+    assert len(err.splitlines()) == 1 and err.startswith("error:"), err
+    return err
+
+
+def test_predict_one_text_readable_and_json(trained_model_dir):
+    readable = _ok(run_cli(["predict", TEXTS[0], "--model", str(trained_model_dir)]))
+    assert "Cause" in readable and "responsable" in readable and "Modèle" in readable
+    record = json.loads(_ok(run_cli(["predict", TEXTS[0], "--json", "--model", str(trained_model_dir)])))
+    assert set(PREDICTION_COLUMNS) <= set(record)
+    assert record["model_version"] == "test-v1" and 0 <= record["root_cause_proba"] <= 1
+
+
+def test_default_model_is_the_current_version(trained_model_dir):
+    home = trained_model_dir.parent.parent  # the fixture trained into <home>/models and made it current
+    record = json.loads(_ok(run_cli(["predict", TEXTS[0], "--json"], home=home)))
+    assert record["model_version"] == "test-v1"
+
+
+@pytest.mark.parametrize("suffix", ["csv", "jsonl", "parquet"])
+def test_file_in_file_out_keeps_ids_and_row_count(tmp_path, trained_model_dir, suffix):
+    frame = pd.DataFrame({"id": ["r1", "r2", "r3"], "text": TEXTS})
+    src = tmp_path / f"in.{suffix}"
+    {"csv": lambda: frame.to_csv(src, index=False),
+     "jsonl": lambda: frame.to_json(src, orient="records", lines=True, force_ascii=False),
+     "parquet": lambda: frame.to_parquet(src)}[suffix]()
+    dst = tmp_path / f"out.{suffix}"
+    _ok(run_cli(["predict", "--input", str(src), "--output", str(dst), "--model", str(trained_model_dir)]))
+    out = {"csv": pd.read_csv, "jsonl": lambda p: pd.read_json(p, lines=True), "parquet": pd.read_parquet}[suffix](dst)
+    assert list(out["id"]) == ["r1", "r2", "r3"]
+    assert list(out.columns[: len(PREDICTION_COLUMNS)]) == list(PREDICTION_COLUMNS)
+
+
+def test_stdin_text_lines_to_stdout_jsonl_with_generated_ids(trained_model_dir):
+    stdin = ("\n".join(TEXTS) + "\n").encode("utf-8")
+    out = _ok(run_cli(["predict", "--input", "-", "--output", "-", "--model", str(trained_model_dir)], stdin=stdin))
+    rows = [json.loads(line) for line in out.splitlines()]
+    assert [r["id"] for r in rows] == ["1", "2", "3"]
+
+
+def test_cp1252_csv_is_decoded(tmp_path, trained_model_dir):
+    src = tmp_path / "export.csv"
+    src.write_bytes("id;texte\nx1;Facture erronée, prélèvement à 89 € injustifié\n".encode("cp1252"))
+    dst = tmp_path / "out.jsonl"
+    _ok(run_cli(["predict", "-i", str(src), "-o", str(dst), "--model", str(trained_model_dir)]))
+    row = json.loads(dst.read_text(encoding="utf-8"))
+    assert row["id"] == "x1" and row["root_cause"] is not None and not row["flags"]
+
+
+def test_empty_texts_duplicates_and_broken_json_are_flagged_rows(tmp_path, trained_model_dir):
+    src = tmp_path / "in.jsonl"
+    src.write_text(
+        json.dumps({"id": "a", "text": TEXTS[0]}) + "\n"
+        + json.dumps({"id": "b", "text": "   "}) + "\n"
+        + "{not json\n"
+        + json.dumps({"id": "a", "text": TEXTS[1]}) + "\n",
+        encoding="utf-8",
+    )
+    dst = tmp_path / "out.csv"
+    _ok(run_cli(["predict", "-i", str(src), "-o", str(dst), "--model", str(trained_model_dir)]))
+    out = pd.read_csv(dst, keep_default_na=False)
+    assert len(out) == 4  # rows out = rows in
+    assert out["flags"].tolist()[1] == "empty_text"
+    assert "parse_error" in out["flags"].tolist()[2]
+    assert "duplicate_id" in out["flags"].tolist()[0] and "duplicate_id" in out["flags"].tolist()[3]
+    assert out["needs_review"].tolist()[1:3] == [True, True]
+
+
+def test_huge_text_is_truncated_not_refused(tmp_path, trained_model_dir):
+    src = tmp_path / "big.jsonl"
+    src.write_text(json.dumps({"id": "big", "text": "Ma facture est fausse. " * 230_000}) + "\n", encoding="utf-8")
+    assert src.stat().st_size > 5_000_000
+    dst = tmp_path / "out.jsonl"
+    _ok(run_cli(["predict", "-i", str(src), "-o", str(dst), "--model", str(trained_model_dir)]))
+    row = json.loads(dst.read_text())
+    assert "truncated" in row["flags"] and row["root_cause"] == "facturation_prix"
+
+
+def test_non_french_text_is_flagged(trained_model_dir):
+    record = json.loads(_ok(run_cli(["predict", "The parcel never arrived and nobody answers my emails",
+                                     "--json", "--model", str(trained_model_dir)])))
+    assert "not_french" in record["flags"] and record["needs_review"]
+
+
+def test_missing_text_column(tmp_path, trained_model_dir):
+    src = tmp_path / "in.csv"
+    src.write_text("id,comment_body\n1,bonjour\n", encoding="utf-8")
+    err = _user_error(run_cli(["predict", "-i", str(src), "--model", str(trained_model_dir)]))
+    assert "no text column" in err and "comment_body" in err
+
+
+def test_binary_junk_file(tmp_path, trained_model_dir):
+    src = tmp_path / "junk.csv"
+    src.write_bytes(os.urandom(4096) + b"\x00" * 100)
+    _user_error(run_cli(["predict", "-i", str(src), "--model", str(trained_model_dir)]))
+
+
+def test_corrupt_parquet(tmp_path, trained_model_dir):
+    src = tmp_path / "bad.parquet"
+    src.write_bytes(b"PAR1 this is not parquet")
+    assert "Parquet" in _user_error(run_cli(["predict", "-i", str(src), "--model", str(trained_model_dir)]))
+
+
+@pytest.mark.parametrize("target", ["missing.csv", "."])
+def test_unreadable_input(tmp_path, trained_model_dir, target):
+    _user_error(run_cli(["predict", "-i", str(tmp_path / target), "--model", str(trained_model_dir)]))
+
+
+def test_missing_model(tmp_path):
+    err = _user_error(run_cli(["predict", "bonjour"], home=tmp_path))
+    assert "complaints train" in err
+
+
+def test_empty_text_argument_gives_a_flagged_result(trained_model_dir):
+    record = json.loads(_ok(run_cli(["predict", "  ", "--json", "--model", str(trained_model_dir)])))
+    assert record["flags"] == "empty_text" and record["needs_review"] and record["sector"] is None
+
+
+def test_evaluate_prints_metrics_and_confusion(trained_model_dir, small_corpus_path):
+    out = _ok(run_cli(["evaluate", "--data", str(small_corpus_path), "--model", str(trained_model_dir)]))
+    assert "root_cause: macro-F1" in out and "confusion" in out and "critique" in out
+
+
+def test_predict_does_not_import_prefect(trained_model_dir):
+    import subprocess
+    import sys
+
+    code = ("import sys; from pipeline.cli import main; "
+            f"main(['predict', 'Ma box est en panne', '--model', {str(trained_model_dir)!r}]); "
+            "assert not [m for m in sys.modules if m.startswith('prefect')], 'prefect imported'")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr

