@@ -67,3 +67,31 @@ def _merge_flags(result: pd.DataFrame, extra: list[list[str]]) -> None:
             reasons = [r for r in str(result.at[i, "review_reasons"] or "").split(";") if r and r != "input:empty_text"]
             result.at[i, "review_reasons"] = ";".join(reasons + ["input:parse_error"])
             result.at[i, "needs_review"] = True
+
+
+# -- scoring the store (used by the score flow, locally or on Dask workers) -----------------
+_MODEL_CACHE: dict[str, object] = {}
+
+
+def cached_model(model_dir):
+    """One verified load per process and model folder (workers score many chunks)."""
+    from pathlib import Path
+
+    from .registry import load_model
+
+    key = str(Path(model_dir).resolve())
+    if key not in _MODEL_CACHE:
+        _MODEL_CACHE[key] = load_model(model_dir)
+    return _MODEL_CACHE[key]
+
+
+def score_chunk(home, model_dir, ids: list[str], texts: list[str]) -> dict:
+    """Score one chunk and write its predictions part; returns counts for the run summary."""
+    from .config import load_settings
+    from .store import write_predictions
+
+    settings = load_settings(home)
+    model = cached_model(model_dir)
+    result = score_texts(model, ids, texts, chunk_size=len(ids) or 1)
+    part = write_predictions(settings, model.version, result)
+    return {"rows": len(result), "needs_review": int(result["needs_review"].sum()), "part": part.name}

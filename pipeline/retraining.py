@@ -1,0 +1,104 @@
+"""Champion / challenger: retrain, compare on the same held-out rows, promote or refuse.
+
+The held-out rows are chosen by a hash of their id (20 % by default), so they are
+the same from one run to the next. The challenger never trains on them. The
+champion may have (the default model is refit on its whole corpus), which favours
+the champion: the gate errs on the side of keeping what works.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pandas as pd
+
+from .config import Settings
+from .evaluation import evaluate_frame
+from .registry import current_version, load_model, new_version, read_card, save_model, set_current
+from .taxonomy import HEADS, Taxonomy
+from .training import data_fingerprint, fit_model, load_labelled
+
+
+def holdout_mask(ids: pd.Series, share: float = 0.2) -> pd.Series:
+    def bucket(identifier: str) -> float:
+        return int(hashlib.sha256(str(identifier).encode()).hexdigest()[:8], 16) / 0xFFFFFFFF
+
+    return ids.map(bucket) < share
+
+
+def gather_training_data(settings: Settings, taxonomy: Taxonomy, extra: list[Path] = ()) -> pd.DataFrame:
+    """Bundled corpus + imported corrections + any labelled files given. Later sources win."""
+    sources = [settings.paths.corpus]
+    if settings.paths.labels.is_dir() and any(settings.paths.labels.glob("*.jsonl")):
+        sources.append(settings.paths.labels)
+    sources += [Path(p) for p in extra]
+    frames = [load_labelled(s, taxonomy)[["id", "text", *HEADS]] for s in sources]
+    data = pd.concat(frames, ignore_index=True)
+    # A corrected label replaces the model's earlier training label for the same id.
+    return data.drop_duplicates("id", keep="last").reset_index(drop=True)
+
+
+@dataclass
+class GateDecision:
+    promote: bool
+    max_drop: float
+    rows: list[dict]   # one per head: champion, challenger, delta, ok
+
+    def markdown(self, champion: str | None, challenger: str) -> str:
+        verdict = "**promu**" if self.promote else "**refusé** (gardé pour inspection, non promu)"
+        lines = [f"# Réentraînement : challenger {challenger} {verdict}", "",
+                 f"Champion : `{champion or 'aucun'}` · baisse tolérée par tête : {self.max_drop:.3f} macro-F1", "",
+                 "| tête | champion | challenger | écart | verdict |", "|---|---|---|---|---|"]
+        for r in self.rows:
+            champ = "—" if r["champion"] is None else f"{r['champion']:.3f}"
+            lines.append(f"| {r['head']} | {champ} | {r['challenger']:.3f} | {r['delta']:+.3f} | {'ok' if r['ok'] else 'trop bas'} |")
+        return "\n".join(lines)
+
+
+def gate(champion: dict | None, challenger: dict, max_drop: float) -> GateDecision:
+    """Promote only if no head's macro-F1 drops by more than ``max_drop``."""
+    rows = []
+    for head in HEADS:
+        new = challenger[head]["macro_f1"]
+        old = champion[head]["macro_f1"] if champion else None
+        delta = new - old if old is not None else 0.0
+        rows.append({"head": head, "champion": old, "challenger": new, "delta": round(delta, 4),
+                     "ok": old is None or delta >= -max_drop})
+    return GateDecision(promote=all(r["ok"] for r in rows), max_drop=max_drop, rows=rows)
+
+
+def retrain(settings: Settings, taxonomy: Taxonomy, extra: list[Path] = (), max_drop: float | None = None,
+            version: str | None = None) -> tuple[GateDecision, Path, str]:
+    """Train a challenger, evaluate both on the same held-out rows, promote or keep aside."""
+    max_drop = settings["retrain"]["max_f1_drop"] if max_drop is None else max_drop
+    data = gather_training_data(settings, taxonomy, extra)
+    held = holdout_mask(data["id"])
+    train_rows, test_rows = data[~held], data[held].reset_index(drop=True)
+    fingerprint = data_fingerprint(train_rows)
+    version = version or new_version(fingerprint)
+    challenger = fit_model(train_rows, settings, version, taxonomy)
+    challenger_metrics = evaluate_frame(test_rows, challenger.predict_frame(test_rows["text"].tolist()), taxonomy)
+    champion_version = current_version(settings.paths.models)
+    champion_metrics = None
+    if champion_version:
+        champion = load_model(settings.paths.models / champion_version)
+        champion_metrics = evaluate_frame(test_rows, champion.predict_frame(test_rows["text"].tolist()), taxonomy)
+    decision = gate(champion_metrics, challenger_metrics, max_drop)
+    report = decision.markdown(champion_version, version)
+    card = {
+        "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "training_data": {"sha256": fingerprint, "rows": int(len(train_rows)),
+                          "sources": [str(settings.paths.corpus), str(settings.paths.labels), *map(str, extra)]},
+        "metrics": {"holdout": "sha256(id) bucket < 0.2", "n_holdout": int(len(test_rows)),
+                    "heads": challenger_metrics},
+        "promotion": {"decision": "promoted" if decision.promote else "refused", "champion": champion_version,
+                      "champion_metrics": {h: m["macro_f1"] for h, m in (champion_metrics or {}).items()},
+                      "max_f1_drop": max_drop, "comparison": decision.rows, "report_markdown": report},
+    }
+    out = save_model(challenger, settings.paths.models / version, card)
+    if decision.promote:
+        set_current(settings.paths.models, version)
+    return decision, out, report

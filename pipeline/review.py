@@ -1,0 +1,82 @@
+"""The review loop: export uncertain predictions for a person, import their corrections.
+
+The export is a CSV a person opens in a spreadsheet (``;`` separator and a UTF-8
+BOM, which French Excel expects). Each row shows the masked text, the model's
+labels, and three ``*_corrige`` columns pre-filled with those labels: the reviewer
+only changes what is wrong. Importing validates every label against the taxonomy
+and stores the corrections in ``data/raw/labels/`` with who reviewed them and when;
+the retrain flow trains on them.
+"""
+from __future__ import annotations
+
+import io
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pandas as pd
+
+from .config import Settings
+from .errors import InputError
+from .io import atomic_path, decode
+from .store import read_complaints, read_predictions
+from .taxonomy import HEADS, Taxonomy
+
+CORRECTED = {head: f"{head}_corrige" for head in HEADS}
+EXPORT_COLUMNS = ["complaint_id", "text", *[c for h in HEADS for c in (h, f"{h}_proba")],
+                  "review_reasons", *CORRECTED.values(), "commentaire"]
+
+
+def build_review_sheet(settings: Settings, model_version: str, confident_sample: int = 20,
+                       seed: int = 0) -> pd.DataFrame:
+    """Flagged predictions, plus a random sample of confident ones to catch silent errors."""
+    predictions = read_predictions(settings, model_version)
+    if predictions.empty:
+        return pd.DataFrame(columns=EXPORT_COLUMNS)
+    texts = read_complaints(settings, ["complaint_id", "text"])
+    data = predictions.merge(texts, on="complaint_id", how="inner")
+    data = data[data["sector"].notna()]
+    flagged = data[data["needs_review"]]
+    confident = data[~data["needs_review"]]
+    sample = confident.sample(min(confident_sample, len(confident)), random_state=seed)
+    sheet = pd.concat([flagged, sample.assign(review_reasons="échantillon_confiant")], ignore_index=True)
+    for head in HEADS:
+        sheet[CORRECTED[head]] = sheet[head]
+    sheet["commentaire"] = ""
+    return sheet[EXPORT_COLUMNS].sort_values("complaint_id").reset_index(drop=True)
+
+
+def write_review_sheet(sheet: pd.DataFrame, destination: Path) -> Path:
+    with atomic_path(destination) as tmp:
+        sheet.to_csv(tmp, sep=";", index=False, encoding="utf-8-sig")
+    return Path(destination)
+
+
+def read_corrections(path: Path, taxonomy: Taxonomy, reviewer: str | None = None) -> pd.DataFrame:
+    """The corrected sheet as labelled rows; a bad label fails naming the row and label."""
+    raw = decode(Path(path).read_bytes(), str(path))
+    try:
+        sheet = pd.read_csv(io.StringIO(raw), sep=None, engine="python", dtype=str, keep_default_na=False)
+    except (pd.errors.ParserError, ValueError) as exc:
+        raise InputError(f"{path}: unreadable review sheet ({str(exc).splitlines()[0]})") from None
+    missing = [c for c in ("complaint_id", "text", *CORRECTED.values()) if c not in sheet.columns]
+    if missing:
+        raise InputError(f"{path}: missing column(s) {', '.join(missing)}; export a sheet with the review flow")
+    rows = [f"{Path(path).name} line {i + 2} (id={cid})" for i, cid in enumerate(sheet["complaint_id"])]
+    labels = pd.DataFrame({"id": sheet["complaint_id"], "text": sheet["text"]})
+    for head, column in CORRECTED.items():
+        labels[head] = sheet[column].str.strip()
+        taxonomy.validate_labels(head, labels[head], row_ids=rows)
+    labels["changed"] = [any(sheet.at[i, CORRECTED[h]].strip() != sheet.at[i, h] for h in HEADS) for i in sheet.index]
+    labels["reviewer"] = reviewer or (sheet["reviewer"] if "reviewer" in sheet.columns else "inconnu")
+    labels["reviewed_at"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    labels["comment"] = sheet.get("commentaire", "")
+    return labels
+
+
+def store_corrections(labels: pd.DataFrame, settings: Settings, source_name: str) -> Path:
+    """Append-only: one JSONL file per import, never rewritten."""
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
+    destination = settings.paths.labels / f"review-{stamp}-{Path(source_name).stem}.jsonl"
+    with atomic_path(destination) as tmp:
+        labels.to_json(tmp, orient="records", lines=True, force_ascii=False)
+    return destination
