@@ -31,7 +31,7 @@ from .config import Settings
 from .errors import InputError
 from .io import FORMATS, atomic_path, detect_format, find_text_column, read_table, write_text_atomic
 from .locking import exclusive
-from .schema import COMPLAINT_COLUMNS, QUARANTINE_COLUMNS
+from .schema import COMPLAINT_COLUMNS, QUARANTINE_COLUMNS, complaint_arrow_schema
 from .textcheck import input_flags
 
 SUPPORTED_SUFFIXES = {".csv", ".tsv", ".jsonl", ".ndjson", ".json", ".parquet", ".pq", ".txt", ".text"}
@@ -214,33 +214,47 @@ def ingest_file(path: Path, settings: Settings, *, names: str | None = None,
         return report
     report.rows_read = len(frame)
     stored, quarantine, report.dates_unparsed = validate(frame, path.name, now)
-    known_ids, known_hashes = stored_keys(settings, exclude_part=part)
+    # Run statistics are written once a file is fully stored. Without them, this is a
+    # restart after a crash: this file's own part (if any) is ours to rewrite. With
+    # them, the same file was dropped again: every row is a duplicate.
+    finished_before = (paths.runs / f"{digest[:20]}.json").exists()
+    known_ids, known_hashes = stored_keys(settings, exclude_part=None if finished_before else part)
     stored, report.duplicates = drop_duplicates(stored, known_ids, known_hashes)
     stored = stored.drop(columns=["row_number"])
     stored["text"] = mask_texts(stored["text"].tolist(), names=names or settings["privacy"].get("names", "rules"))
-    quarantine["text_masked"] = [None if t is None else m for t, m in zip(
-        quarantine["text_masked"], mask_texts([t or "" for t in quarantine["text_masked"]], names="rules"))]
+    raw_bad = [t if isinstance(t, str) else "" for t in quarantine["text_masked"]]
+    quarantine["text_masked"] = [m or None for m in mask_texts(raw_bad, names="rules")]
     report.rows_stored, report.quarantined = len(stored), len(quarantine)
     report.quarantine_reasons = quarantine["reason"].value_counts().to_dict()
     if len(stored):
         _write_parquet(stored[list(c for c in COMPLAINT_COLUMNS if c != "ingest_date")],
-                       paths.complaints / f"ingest_date={day}" / part)
+                       paths.complaints / f"ingest_date={day}" / part, complaint_arrow_schema())
     if len(quarantine):
         _write_parquet(quarantine[list(QUARANTINE_COLUMNS)], paths.quarantine / f"ingest_date={day}" / part)
-    _finish(path, report, settings, day)
+    _finish(path, report, settings, day, redrop=finished_before)
     return report
 
 
-def _write_parquet(frame: pd.DataFrame, destination: Path) -> None:
+def _write_parquet(frame: pd.DataFrame, destination: Path, schema=None) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    frame = frame.copy()
+    for column in ("received_at", "answered_at", "ingested_at"):
+        if column in frame.columns:
+            frame[column] = pd.to_datetime(frame[column], utc=True)
+    table = pa.Table.from_pandas(frame, schema=schema, preserve_index=False)
     with atomic_path(destination) as tmp:
-        frame.to_parquet(tmp, index=False)
+        pq.write_table(table, tmp)
 
 
-def _finish(path: Path, report: FileReport, settings: Settings, day: str, rejected: bool = False) -> None:
+def _finish(path: Path, report: FileReport, settings: Settings, day: str, rejected: bool = False,
+            redrop: bool = False) -> None:
     """Record the statistics, then move the input out of the inbox (last: crash-safe)."""
-    stats = {**report.as_dict(), "ingest_date": day,
-             "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
-    write_text_atomic(settings.paths.runs / f"{report.file_sha256[:20]}.json", json.dumps(stats, ensure_ascii=False, indent=1))
+    finished = datetime.now(timezone.utc)
+    stats = {**report.as_dict(), "ingest_date": day, "finished_at": finished.isoformat(timespec="seconds")}
+    name = report.file_sha256[:20] + (f"-{finished:%Y%m%dT%H%M%S%f}" if redrop else "")
+    write_text_atomic(settings.paths.runs / f"{name}.json", json.dumps(stats, ensure_ascii=False, indent=1))
     target_dir = settings.paths.archive / day / ("rejected" if rejected else "")
     target_dir.mkdir(parents=True, exist_ok=True)
     target = target_dir / path.name

@@ -53,3 +53,16 @@ PREDICTION_DETAIL_COLUMNS = (
     "review_reasons", # why needs_review is true (e.g. "root_cause:low_proba;lang:not_french")
     "flags",          # input flags: empty_text, truncated, not_french, binary
 )
+
+
+def complaint_arrow_schema():
+    """Fixed Parquet types for the complaints store: every part must read as one dataset,
+    whatever the input file had (no dates at all, dates without time zone…)."""
+    import pyarrow as pa
+
+    ts = pa.timestamp("us", tz="UTC")
+    return pa.schema([
+        ("complaint_id", pa.string()), ("text", pa.string()), ("text_hash", pa.string()),
+        ("received_at", ts), ("answered_at", ts), ("channel", pa.string()), ("company", pa.string()),
+        ("product", pa.string()), ("source_file", pa.string()), ("ingested_at", ts),
+    ])
