@@ -18,7 +18,20 @@ from pipeline.errors import ComplaintsError  # noqa: E402
 # I/O tasks retry with exponential backoff (2 s, 4 s, 8 s): a busy disk or a network
 # share that blinks should not fail a nightly run. Task inputs are not hashed for
 # caching: they can be thousands of texts.
-IO_TASK = dict(retries=3, retry_delay_seconds=exponential_backoff(backoff_factor=2), cache_policy=NO_CACHE)
+def worth_retrying(task, task_run, state) -> bool:
+    """Retry what may pass on a second try (a blinking share), not a user error
+    (bad input, full disk, read-only folder): those fail at once with their message."""
+    try:
+        state.result()
+    except ComplaintsError:
+        return False
+    except Exception:
+        return True
+    return True
+
+
+IO_TASK = dict(retries=3, retry_delay_seconds=exponential_backoff(backoff_factor=2), cache_policy=NO_CACHE,
+               retry_condition_fn=worth_retrying)
 
 
 def settings_for(home: str | None) -> Settings:
@@ -35,6 +48,9 @@ def run_cli(main) -> None:
         result = main()
     except ComplaintsError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        sys.exit(2)
+    except OSError as exc:
+        print(f"error: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), file=sys.stderr)
         sys.exit(2)
     if isinstance(result, dict):
         for key, value in result.items():

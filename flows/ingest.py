@@ -9,7 +9,7 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_table_artifact
 
 from flows._common import IO_TASK, home_argument, run_cli, settings_for
-from pipeline.ingest import ingest_file, inbox_files, summarise
+from pipeline.ingest import ingest_file, inbox_files, remove_ingest_debris, summarise
 from pipeline.locking import exclusive
 
 
@@ -29,6 +29,7 @@ def ingest(home: str | None = None, names: str | None = None) -> dict:
     settings = settings_for(home)
     started = time.perf_counter()
     with exclusive(settings.paths.processed / ".ingest.lock"):
+        remove_ingest_debris(settings)
         files = inbox_files(settings)
         logger.info("%d file(s) in %s", len(files), settings.paths.inbox)
         reports = [ingest_one(str(path), str(settings.home), names) for path in files]

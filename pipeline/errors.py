@@ -19,3 +19,7 @@ class ModelIntegrityError(ComplaintsError):
 
 class ModelNotFoundError(ComplaintsError):
     """No trained model where one was expected."""
+
+
+class StorageError(ComplaintsError):
+    """An output folder that cannot be written: full disk, read-only, no permission."""

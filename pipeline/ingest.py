@@ -25,11 +25,12 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from .config import Settings
-from .errors import InputError
-from .io import FORMATS, atomic_path, detect_format, find_text_column, read_table, write_text_atomic
+from .errors import InputError, StorageError
+from .io import atomic_path, detect_format, find_text_column, read_table, remove_temp_files, write_text_atomic
 from .locking import exclusive
 from .schema import COMPLAINT_COLUMNS, QUARANTINE_COLUMNS, complaint_arrow_schema
 from .textcheck import input_flags
@@ -185,7 +186,8 @@ def drop_duplicates(stored: pd.DataFrame, known_ids: set, known_hashes: set) -> 
         keep.append(not duplicate)
         seen_ids.add(cid)
         seen_hashes.add(h)
-    kept = stored[keep]
+    # A boolean array, not a list: an empty list would select no *columns*.
+    kept = stored[np.asarray(keep, dtype=bool)]
     return kept, int(len(stored) - len(kept))
 
 
@@ -256,21 +258,32 @@ def _finish(path: Path, report: FileReport, settings: Settings, day: str, reject
     name = report.file_sha256[:20] + (f"-{finished:%Y%m%dT%H%M%S%f}" if redrop else "")
     write_text_atomic(settings.paths.runs / f"{name}.json", json.dumps(stats, ensure_ascii=False, indent=1))
     target_dir = settings.paths.archive / day / ("rejected" if rejected else "")
-    target_dir.mkdir(parents=True, exist_ok=True)
-    target = target_dir / path.name
-    if target.exists():
-        target = target_dir / f"{path.stem}.{report.file_sha256[:8]}{path.suffix}"
-    shutil.move(str(path), target)
+    try:
+        target_dir.mkdir(parents=True, exist_ok=True)
+        target = target_dir / path.name
+        if target.exists():
+            target = target_dir / f"{path.stem}.{report.file_sha256[:8]}{path.suffix}"
+        shutil.move(str(path), target)
+    except OSError as exc:
+        # The input stays in the inbox, unchanged; the next run archives it.
+        raise StorageError(f"cannot archive {path.name} into {target_dir}: {exc.strerror or exc}") from None
 
 
 def ingest_inbox(settings: Settings, *, names: str | None = None) -> list[dict]:
     """Every file of the inbox, one at a time, under a lock (two runs never share a file)."""
     reports = []
     with exclusive(settings.paths.processed / ".ingest.lock"):
+        remove_ingest_debris(settings)
         for path in inbox_files(settings):
             if path.exists():
                 reports.append(ingest_file(path, settings, names=names).as_dict())
     return reports
+
+
+def remove_ingest_debris(settings: Settings) -> int:
+    """Temporary files of a killed ingest (call while holding the ingest lock)."""
+    paths = settings.paths
+    return sum(remove_temp_files(folder) for folder in (paths.complaints, paths.quarantine, paths.runs))
 
 
 def summarise(reports: list[dict]) -> dict:

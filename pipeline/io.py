@@ -23,7 +23,7 @@ from typing import Iterator
 
 import pandas as pd
 
-from .errors import InputError
+from .errors import InputError, StorageError
 from .schema import TEXT_COLUMN_CANDIDATES
 
 FORMATS = ("csv", "jsonl", "parquet", "txt")
@@ -174,17 +174,41 @@ def find_text_column(frame: pd.DataFrame, wanted: str | None = None, source: str
 def atomic_path(destination: str | Path) -> Iterator[Path]:
     """A temporary path beside ``destination``, moved over it only on success."""
     destination = Path(destination)
-    destination.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{destination.name}.", suffix=".tmp", dir=destination.parent)
-    os.close(fd)
+    try:
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{destination.name}.", suffix=".tmp", dir=destination.parent)
+        os.close(fd)
+    except OSError as exc:
+        raise StorageError(f"cannot write in {destination.parent}: {exc.strerror or exc}") from None
     tmp_path = Path(tmp)
     try:
         yield tmp_path
         with open(tmp_path, "rb+") as handle:
             os.fsync(handle.fileno())
         os.replace(tmp_path, destination)
+    except OSError as exc:
+        # Full disk, read-only or vanished folder: the destination is left as it was.
+        raise StorageError(f"cannot write {destination}: {exc.strerror or exc}") from None
     finally:
-        tmp_path.unlink(missing_ok=True)
+        try:
+            tmp_path.unlink(missing_ok=True)
+        except OSError:
+            pass
+
+
+def remove_temp_files(folder: str | Path) -> int:
+    """Delete the hidden temporary files a killed writer left under ``folder``.
+
+    Call only while holding the lock of the run that writes there: a live writer's
+    temporary file looks the same."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        return 0
+    removed = 0
+    for tmp in folder.rglob(".*.tmp"):
+        tmp.unlink(missing_ok=True)
+        removed += 1
+    return removed
 
 
 def write_text_atomic(destination: str | Path, content: str) -> Path:

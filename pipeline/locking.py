@@ -13,14 +13,17 @@ import time
 from pathlib import Path
 from typing import Iterator
 
-from .errors import ComplaintsError
+from .errors import ComplaintsError, StorageError
 
 
 @contextlib.contextmanager
 def exclusive(path: Path, timeout: float = 3600.0, poll: float = 0.2) -> Iterator[None]:
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        raise StorageError(f"cannot create the lock {path}: {exc.strerror or exc}") from None
     deadline = time.monotonic() + timeout
     try:
         while True:

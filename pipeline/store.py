@@ -15,7 +15,7 @@ from typing import Iterator
 import pandas as pd
 
 from .config import Settings
-from .io import atomic_path
+from .io import atomic_path, remove_temp_files
 
 
 def predictions_dir(settings: Settings, model_version: str) -> Path:
@@ -81,8 +81,4 @@ def write_predictions(settings: Settings, model_version: str, predictions: pd.Da
 
 def remove_debris(settings: Settings, model_version: str) -> int:
     """Delete temporary files left by a killed run (call only while holding the score lock)."""
-    removed = 0
-    for tmp in predictions_dir(settings, model_version).glob(".part-*.tmp"):
-        tmp.unlink(missing_ok=True)
-        removed += 1
-    return removed
+    return remove_temp_files(predictions_dir(settings, model_version))
