@@ -75,6 +75,11 @@ class Paths:
         return self.processed / "quarantine"
 
     @property
+    def raw_texts(self) -> Path:
+        """Unmasked texts, only when [privacy] keep_raw_text is true; purged by retention."""
+        return self.processed / "raw_texts"
+
+    @property
     def runs(self) -> Path:
         """Per-run ingestion statistics (counts in/out/duplicates/quarantined)."""
         return self.processed / "runs"

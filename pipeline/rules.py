@@ -76,15 +76,36 @@ RULES: tuple[Rule, ...] = (
 RULE_NAMES = tuple(rule.name for rule in RULES)
 
 
+def _accent_table() -> dict[int, str]:
+    """Latin-1 and Latin Extended-A letters -> their base letter, plus the curly apostrophe."""
+    table = {0x2019: "'", 0x2018: "'"}
+    for code in range(0xC0, 0x180):
+        base = unicodedata.normalize("NFKD", chr(code))[0]
+        if base != chr(code) and base.isascii():
+            table[code] = base
+    table.update({ord("œ"): "oe", ord("Œ"): "oe", ord("æ"): "ae", ord("Æ"): "ae"})
+    return table
+
+
+_FOLD = _accent_table()
+
+
 def fold(text: str) -> str:
-    """Lower case without accents: the form the rule patterns are written for."""
-    decomposed = unicodedata.normalize("NFKD", text.lower().replace("\u2019", "'"))
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
+    """Lower case without accents: the form the rule patterns are written for.
+
+    One ``str.translate`` pass: unicode decomposition character by character cost
+    more than all the rule patterns together on long texts."""
+    return text.lower().translate(_FOLD)
 
 
 def fired_rules(text: str) -> list[Rule]:
     folded = fold(text)
     return [r for r in RULES if r.pattern.search(folded) and (r.requires is None or r.requires.search(folded))]
+
+
+def rules_from_flags(flags) -> list[list[Rule]]:
+    """The fired rules per row, read back from ``UrgencyRuleFlags`` columns."""
+    return [[rule for rule, on in zip(RULES, row) if on] for row in flags]
 
 
 class UrgencyRuleFlags(TransformerMixin, BaseEstimator):

@@ -224,3 +224,30 @@ def test_cli_output_to_a_read_only_folder_is_a_one_line_error(tmp_path, trained_
     err = result.stderr.decode().strip()
     assert result.returncode == 2 and "Traceback" not in err and len(err.splitlines()) == 1
     assert "Read-only" in err
+
+
+# -- raw-text retention ---------------------------------------------------------------------------
+def test_raw_text_is_kept_only_when_chosen_and_purged_after_retention(tmp_path):
+    from datetime import datetime, timedelta, timezone
+
+    from pipeline.ingest import purge_raw_texts
+
+    home = tmp_path / "home"
+    home.mkdir()
+    secret = "M. Jean Martin, 06 12 34 56 78 : ma facture de novembre est fausse."
+    for keep in ("false", "true"):
+        (home / "complaints.toml").write_text(f"[privacy]\nkeep_raw_text = {keep}\nraw_text_retention_days = 30\n")
+        settings = load_settings(home)
+        settings.paths.inbox.mkdir(parents=True, exist_ok=True)
+        (settings.paths.inbox / f"{keep}.txt").write_text(secret + f" ({keep})\n", encoding="utf-8")
+        ingest_inbox(settings, names="rules")
+        raw_files = list(settings.paths.raw_texts.rglob("*.parquet"))
+        assert bool(raw_files) == (keep == "true")
+    stored = read_complaints(settings, ["text"])["text"]
+    assert not stored.str.contains("06 12 34 56 78").any()  # the store itself is always masked
+    raw = pd.concat(pd.read_parquet(p) for p in raw_files)
+    assert raw["text_raw"].str.contains("06 12 34 56 78").all()
+    now = datetime.now(timezone.utc)
+    assert purge_raw_texts(settings, today=now + timedelta(days=29)) == 0
+    assert purge_raw_texts(settings, today=now + timedelta(days=31)) == 1
+    assert not list(settings.paths.raw_texts.rglob("*.parquet"))
