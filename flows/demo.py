@@ -29,7 +29,7 @@ def prepare_home(home: Path) -> None:
     (home / "models").symlink_to(load_settings(REPO_ROOT).paths.models.resolve(), target_is_directory=True)
     # The bundled corpus is the retrain flow's base: point at it, don't copy it.
     (home / "complaints.toml").write_text(f'[paths]\ncorpus = "{(REPO_ROOT / "data" / "raw" / "corpus").as_posix()}"\n',
-                                          encoding="utf-8")
+        encoding="utf-8")
 
 
 def report_period(home: Path):

@@ -72,7 +72,7 @@ def task_runner(kind: str, workers: int = 2, address: str | None = None):
         return DaskTaskRunner(address=address)
     # Processes, one thread each: scoring is CPU-bound Python, threads would share the GIL.
     return DaskTaskRunner(cluster_kwargs={"n_workers": workers, "threads_per_worker": 1, "processes": True,
-                                          "dashboard_address": None})
+        "dashboard_address": None})
 
 
 def main() -> dict:

@@ -212,6 +212,22 @@ def _has_obfuscated_at(value: str) -> bool:
 _IBAN = re.compile(r"(?<!\w)[A-Za-z]{2} ?[0-9]{2}(?: ?[A-Za-z0-9]{4})+(?: ?[A-Za-z0-9]{1,3})?(?![A-Za-z0-9])")
 
 
+# A number that fails its checksum is usually not that identifier, which is what keeps
+# false alarms down. But when the text itself announces the identifier ("mon IBAN :",
+# "n° de sécurité sociale", "ma carte bancaire"), a mistyped number is still the
+# customer's personal data: it is masked all the same.
+_ANNOUNCED = {
+    "IBAN": re.compile(r"\b(?:iban|rib|coordonn[ée]es bancaires)\b", re.I),
+    "NIR": re.compile(r"\b(?:s[ée]curit[ée] sociale|s[ée]cu|nir|n° ?ss|num[ée]ro ss|carte vitale)\b", re.I),
+    # Gift and loyalty card codes are not personal data.
+    "CARTE": re.compile(r"\b(?:carte(?! cadeau| de fid[ée]lit[ée])|cb|visa|mastercard|amex)\b", re.I),
+}
+
+
+def _announced(text: str, start: int, kind: str, window: int = 40) -> bool:
+    return bool(_ANNOUNCED[kind].search(text, max(0, start - window), start))
+
+
 def _find_ibans(text: str) -> Iterator[Candidate]:
     pos = 0
     while True:
@@ -219,6 +235,8 @@ def _find_ibans(text: str) -> Iterator[Candidate]:
         if m is None:
             return
         end = _iban_end(text, m.start(), m.end())
+        if end is None and m.group()[:2].isalpha() and _announced(text, m.start(), "IBAN"):
+            end = m.end()
         if end is not None:
             yield (m.start(), end, "IBAN", _RANK["IBAN"])
             pos = end
@@ -271,7 +289,8 @@ def _card_prefix_ok(digits: str) -> bool:
 def _find_cards(text: str) -> Iterator[Candidate]:
     for m in _CARD.finditer(text):
         digits = _digits(m.group())
-        if _card_prefix_ok(digits) and luhn_valid(digits) and not _unit_follows(text, m.end()):
+        checked = _card_prefix_ok(digits) and luhn_valid(digits)
+        if (checked or _announced(text, m.start(), "CARTE")) and not _unit_follows(text, m.end()):
             yield (m.start(), m.end(), "CARTE", _RANK["CARTE"])
     for m in _CVV.finditer(text):
         yield (m.start(1), m.end(1), "CARTE", _RANK["CARTE"])
@@ -289,7 +308,7 @@ _NIR = re.compile(
 def _find_nirs(text: str) -> Iterator[Candidate]:
     for m in _NIR.finditer(text):
         compact = "".join(ch for ch in m.group() if ch.isalnum())
-        if nir_valid(compact):
+        if nir_valid(compact) or _announced(text, m.start(), "NIR"):
             yield (m.start(), m.end(), "NIR", _RANK["NIR"])
 
 

@@ -32,7 +32,7 @@ def write_inbox(inbox: Path) -> dict:
     lines = [json.dumps({"id": i, "received_at": d, "channel": "email", "company": "Nova", "text": t}, ensure_ascii=False)
              for i, d, t in GOOD[5:]]
     lines += [
-        "{this is not json",                                                                   # broken line
+        "{this is not json",  # broken line
         json.dumps({"id": "F-201", "received_at": "2026-11-09", "text": GOOD[1][2].upper()}),  # same text, other id
         json.dumps({"id": "F-202", "received_at": "2026-11-09", "text": "https://exemple.fr/x"}),  # no content
     ]

@@ -156,3 +156,49 @@ def test_predict_does_not_import_prefect(trained_model_dir):
             "assert not [m for m in sys.modules if m.startswith('prefect')], 'prefect imported'")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
+
+
+def test_mask_reads_lines_and_writes_them_masked_in_order(tmp_path):
+    lines = [
+        "Bonjour, je suis Mme Sandrine Leclerc, joignable au 06 12 34 56 78.",
+        "",
+        "Écrivez à karim.benali@exemple.fr pour le contrat n° AUT-558741.",
+        "Facture de 89 € le 12/03/2026, rien de personnel ici.",
+    ]
+    out = _ok(run_cli(["mask"], stdin=("\n".join(lines) + "\n").encode("utf-8"))).split("\n")
+    assert len(out) == len(lines) + 1 and out[-1] == ""
+    masked = out[:-1]
+    assert "Sandrine Leclerc" not in masked[0] and "<TEL>" in masked[0] and "<NOM>" in masked[0]
+    assert masked[1] == ""
+    assert "<EMAIL>" in masked[2] and "558741" not in masked[2]
+    assert masked[3] == lines[3]
+    src, dst = tmp_path / "in.txt", tmp_path / "out.txt"
+    src.write_bytes("\n".join(lines).encode("cp1252"))
+    _ok(run_cli(["mask", "--input", str(src), "--output", str(dst)]))
+    assert dst.read_text(encoding="utf-8").split("\n")[:-1] == masked
+
+
+def test_report_command_writes_html_csv_and_markdown(tmp_path, trained_model_dir):
+    """`complaints report` over a small store built with the library (no Prefect)."""
+    from pipeline.config import load_settings
+    from pipeline.ingest import ingest_inbox
+    from tests.flow_fixtures import write_inbox
+
+    home = tmp_path / "home"
+    (home / "models").mkdir(parents=True)
+    (home / "models" / "test-v1").symlink_to(trained_model_dir, target_is_directory=True)
+    (home / "models" / "CURRENT").write_text("test-v1\n")
+    settings = load_settings(home)
+    write_inbox(settings.paths.inbox)
+    ingest_inbox(settings, names="rules")
+    from pipeline.scoring import score_chunk
+    from pipeline.store import pending
+
+    todo = pending(settings, "test-v1")
+    score_chunk(home, trained_model_dir, todo["complaint_id"].tolist(), todo["text"].tolist())
+    out = _ok(run_cli(["report", "--from", "2026-11-01", "--to", "2026-11-30", "--out", str(tmp_path / "r")], home=home))
+    assert "html:" in out
+    html = (tmp_path / "r" / "report.html").read_text(encoding="utf-8")
+    assert "<svg" in html and "Claire Fontaine" not in html
+    assert (tmp_path / "r" / "summary.md").is_file() and (tmp_path / "r" / "pareto.csv").is_file()
+    _user_error(run_cli(["report", "--from", "2026-13-01", "--to", "2026-11-30"], home=home))

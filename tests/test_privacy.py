@@ -141,13 +141,16 @@ def test_every_type_has_a_placeholder():
 # ---------------------------------------------------------------------------
 # Checksums and look-alikes
 # ---------------------------------------------------------------------------
+# Not announced by a keyword: a failed checksum means it is not that identifier.
+# (Announced ones are masked whatever their checksum: see the test further down.)
 @pytest.mark.parametrize("text", [
-    "carte 4559 3378 1586 8421 refusée",            # Luhn fails
+    "code 4559 3378 1586 8421 refusé",               # Luhn fails
     "code 4845459953062692",                         # Luhn fails
-    "IBAN FR77 2857 4310 6338 2510 0105 488",        # mod-97 fails
+    "carte cadeau 4897 8411 3014 8220 refusée",      # Luhn fails, a gift card is not personal data
+    "vu FR77 2857 4310 6338 2510 0105 488 au dos",   # mod-97 fails
     "DE00 9208 6254 1651 4145 66",                   # mod-97 fails
-    "NIR 2 02 01 93 028 201 50",                     # wrong key
-    "sécu 1 74 08 35 544 941 72",                    # wrong key
+    "lot 2 02 01 93 028 201 50",                     # wrong key
+    "étiquette 1 74 08 35 544 941 72",               # wrong key
     "SIRET 964 072 243 25392",                       # Luhn fails
     "SIREN 626 398 904",                             # Luhn fails
 ])
@@ -298,3 +301,22 @@ def test_labelled_set_is_well_formed():
         for item in record["pii"]:
             assert item["type"] in PLACEHOLDERS
             assert item["value"] in record["text"]
+
+
+@pytest.mark.parametrize("text, secret, placeholder", [
+    ("Mon IBAN : FR76 3000 4000 0312 3456 7890 144", "FR76 3000 4000 0312 3456 7890 144", "<IBAN>"),
+    ("numéro de sécurité sociale 1 85 05 78 006 084 99", "1 85 05 78 006 084 99", "<NIR>"),
+    ("ma carte bancaire 4970 1012 3456 7891 a été débitée", "4970 1012 3456 7891", "<CARTE>"),
+])
+def test_announced_identifier_is_masked_even_with_a_wrong_checksum(text, secret, placeholder):
+    from pipeline.privacy import mask_text
+
+    masked = mask_text(text)
+    assert secret not in masked and placeholder in masked
+
+
+def test_unannounced_number_failing_its_checksum_stays(recwarn):
+    from pipeline.privacy import mask_text
+
+    text = "Référence produit 4970 1012 3456 7891 en rupture"
+    assert "4970 1012 3456 7891" in mask_text(text)

@@ -25,10 +25,10 @@ from tests.conftest import REPO
 
 # -- property-based: ingestion ------------------------------------------------------------
 texts = st.one_of(
-    st.text(max_size=300),                                                     # arbitrary unicode
+    st.text(max_size=300),  # arbitrary unicode
     st.text(alphabet=st.characters(codec="latin-1"), max_size=200),
     st.just(""), st.just("   \n\t "),
-    st.binary(max_size=200).map(lambda b: b.decode("latin-1")),                # binary junk as text
+    st.binary(max_size=200).map(lambda b: b.decode("latin-1")),  # binary junk as text
     st.sampled_from(["Ma facture est fausse, prélèvement de 45 € en trop.", "Colis jamais livré !!!",
                      "Bonjour, aucune réponse depuis 3 semaines, c'est inadmissible."]),
 )
@@ -104,7 +104,7 @@ def test_ingest_any_file_conserves_rows_or_rejects_it_clearly(ingest_home, recor
        encoding=st.sampled_from(["utf-8", "cp1252"]),
        damage=st.sampled_from([None, "quotes", "extra_column", "missing_column", "broken_lines", "wrong_types"]))
 def test_predict_any_file_gives_one_row_per_input_row_or_a_clear_error(tmp_path_factory, trained_model_dir,
-                                                                      records, fmt, encoding, damage, capsys):
+    records, fmt, encoding, damage, capsys):
     from pipeline.cli import main
     from pipeline.io import read_table
 

@@ -10,11 +10,11 @@ Stages, each usable alone: :func:`load_scored` / :func:`load_backlog` /
 from .api import latest_model_version, make_report
 from .build import Report, build_report
 from .data import add_period_date, load_backlog, load_quality, load_scored
-from .periods import month_bounds, previous_period, week_bounds
+from .periods import month_bounds, parse_period, previous_period, week_bounds
 from .render import render_html, render_summary, write_report
 
 __all__ = [
     "Report", "add_period_date", "build_report", "latest_model_version", "load_backlog", "load_quality",
-    "load_scored", "make_report", "month_bounds", "previous_period", "render_html", "render_summary",
+    "load_scored", "make_report", "month_bounds", "parse_period", "previous_period", "render_html", "render_summary",
     "week_bounds", "write_report",
 ]

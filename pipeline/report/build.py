@@ -13,7 +13,7 @@ returns exactly that.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timezone
 
 import numpy as np
 import pandas as pd
@@ -36,7 +36,7 @@ WORK_COLUMNS = ("complaint_id", "root_cause", "root_cause_proba", "sector", "urg
                 "received_at", "answered_at")
 EXAMPLES_PER_OWNER = 2
 ANSWER_DEADLINE = pd.DateOffset(months=2)      # ACPR 2022-R-01: answer within 2 months
-ACK_DEADLINE = pd.Timedelta(days=10)           # ACPR 2022-R-01: acknowledge within 10 (working) days
+ACK_DEADLINE = pd.Timedelta(days=10)  # ACPR 2022-R-01: acknowledge within 10 (working) days
 
 
 # --------------------------------------------------------------------------- the report
@@ -59,8 +59,8 @@ class Report:
     words: pd.DataFrame
     quality: dict
     deadlines: dict
-    labels: dict                       # {"root_cause": {id: label}, "sector": ..., "urgency": ...}
-    parameters: dict                   # thresholds actually used (methodology)
+    labels: dict  # {"root_cause": {id: label}, "sector": ..., "urgency": ...}
+    parameters: dict  # thresholds actually used (methodology)
     generated_at: str = field(default_factory=lambda: datetime.now(timezone.utc).isoformat(timespec="seconds"))
 
     @property
@@ -76,8 +76,8 @@ class Report:
         return {
             "pareto": self.pareto,
             "departements": self.owners,
-            "secteurs_causes": self.heatmap.reset_index(),
-            "tendance": self.trend.reset_index(),
+            "secteurs_causes": _with_label(self.heatmap.reset_index(), "sector", self.labels["sector"]),
+            "tendance": _with_label(self.trend.reset_index(), "root_cause", self.labels["root_cause"]),
             "alertes": self.alerts,
             "urgences": self.urgent,
             "mots": self.words,
@@ -87,6 +87,15 @@ class Report:
 
 
 # --------------------------------------------------------------------------- helpers
+def _with_label(table: pd.DataFrame, column: str, labels: dict) -> pd.DataFrame:
+    """``table`` with a ``label`` column right after the id ``column``."""
+    if column not in table.columns:
+        return table
+    out = table.copy()
+    out.insert(out.columns.get_loc(column) + 1, "label", out[column].map(lambda v: labels.get(v, v)))
+    return out
+
+
 def _labels(taxonomy, head: str) -> dict[str, str]:
     return {k: taxonomy.label(head, k) for k in taxonomy.ids(head)}
 
@@ -115,8 +124,9 @@ def prepare(scored: pd.DataFrame) -> pd.DataFrame:
     columns and fetch texts by index only for the rows that show or need them.
     """
     df = scored.reset_index(drop=True) if not scored.index.is_unique else scored.copy(deep=False)
-    defaults = {"text": "", "sector": "autre", "root_cause_proba": np.nan, "needs_review": False,
-                "urgency_rule": "", "model_version": "", "taxonomy_version": "", "urgency": "normale"}
+    defaults = {"complaint_id": "", "root_cause": "inconnue", "text": "", "sector": "autre",
+                "root_cause_proba": np.nan, "needs_review": False, "urgency_rule": "", "model_version": "",
+                "taxonomy_version": "", "urgency": "normale"}
     for col, value in defaults.items():
         if col not in df.columns:
             df[col] = value
@@ -129,7 +139,7 @@ def prepare(scored: pd.DataFrame) -> pd.DataFrame:
         df["period_date"] = pd.to_datetime(df["period_date"]).dt.normalize()
         if "date_source" not in df.columns:
             df["date_source"] = np.where(pd.to_datetime(df["received_at"], utc=True, errors="coerce").notna(),
-                                         "received_at", "ingest_date")
+                "received_at", "ingest_date")
     for col, fill in (("root_cause", "inconnue"), ("sector", "autre"), ("urgency", "normale"),
                       ("urgency_rule", "")):
         if df[col].isna().any():
@@ -240,7 +250,7 @@ def owners_table(period: pd.DataFrame, previous: pd.DataFrame, taxonomy, weights
     cause_counts = f.groupby(["owner", "root_cause"]).size().reset_index(name="n")
     cause_counts = cause_counts.sort_values(["owner", "n", "root_cause"], ascending=[True, False, True])
     table["causes"] = cause_counts.groupby("owner")["root_cause"].agg(
-        lambda s: ", ".join(labels.get(c, c) for c in s))
+        lambda s: " ; ".join(labels.get(c, c) for c in s))
     prev = previous[previous["root_cause"] != OFF_TOPIC]
     prev_counts = prev["root_cause"].map(owner_of).value_counts()
     table["previous"] = prev_counts.reindex(table.index).fillna(0).astype("int64")
@@ -335,11 +345,11 @@ def detect_alerts(counts: pd.DataFrame, totals: pd.Series, *, min_count: int, z_
         k = int(series[last])
         base = series[base_weeks]
         mean = float(base.mean())
-        lam, z, p = stats.spike_test(k, mean, fraction=fraction)
         if mean == 0:
             if k >= new_min_count:
                 rows.append((cause, "nouvelle", last, k, 0.0, 0.0, np.nan, np.nan))
-        elif k >= min_count and p < p_max and z >= z_min:
+        elif stats.is_spike(k, mean, min_count=min_count, z_min=z_min, p_max=p_max, fraction=fraction):
+            lam, z, p = stats.spike_test(k, mean, fraction=fraction)
             rows.append((cause, "hausse", last, k, mean, lam, z, p))
     if not rows:
         return empty
@@ -452,9 +462,9 @@ def quality_box(period: pd.DataFrame, quality: dict | None, taxonomy, filters: d
     q = dict(quality or {})
     n = len(period)
     review = int(period["needs_review"].sum()) if n else 0
-    versions = sorted(v for v in period["model_version"].astype("string").dropna().unique() if v)
-    tax_versions = sorted(str(v) for v in period["taxonomy_version"].astype("string").dropna().unique() if str(v))
-    unknown = sorted(set(period["root_cause"]) - set(taxonomy.ids("root_cause"))) if n else []
+    versions = sorted(str(v) for v in period["model_version"].dropna().unique() if str(v))
+    tax_versions = sorted(str(v) for v in period["taxonomy_version"].dropna().unique() if str(v))
+    unknown = sorted(set(map(str, period["root_cause"].unique())) - set(taxonomy.ids("root_cause"))) if n else []
     q.update({
         "complaints": n,
         "review": review,
@@ -610,11 +620,11 @@ def build_report(
     else:
         alerts = alerts.assign(label=pd.Series(dtype="object"), owner=pd.Series(dtype="object"))
         alerts = alerts[["root_cause", "label", "owner", *[c for c in alerts.columns
-                                                          if c not in ("root_cause", "label", "owner")]]]
+            if c not in ("root_cause", "label", "owner")]]]
     trend = counts.copy()
     trend.columns = [iso_week_label(pd.Timestamp(c).date()) for c in trend.columns]
     order = [c for c in pareto["root_cause"] if c in trend.index] + sorted(c for c in trend.index
-                                                                           if c not in set(pareto["root_cause"]))
+        if c not in set(pareto["root_cause"]))
     trend = trend.reindex(order)
     trend.columns.name = "semaine"
 

@@ -12,6 +12,7 @@ import textwrap
 
 import matplotlib
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 import numpy as np
 import pandas as pd
 
@@ -36,6 +37,7 @@ _RC = {
 }
 _PROLOG = re.compile(r"^.*?(?=<svg)", re.S)
 _METADATA = re.compile(r"<metadata>.*?</metadata>\s*", re.S)
+_COMMENT = re.compile(r"<!--.*?-->\s*", re.S)
 _XMLNS = re.compile(r'\s+xmlns(?::\w+)?="[^"]*"')
 _SIZE = re.compile(r'(<svg[^>]*?)\s+width="([\d.]+)pt"\s+height="([\d.]+)pt"')
 
@@ -50,10 +52,12 @@ def _to_svg(fig: Figure, title: str) -> str:
     svg = buf.getvalue()
     svg = _PROLOG.sub("", svg, count=1)
     svg = _METADATA.sub("", svg)
+    svg = _COMMENT.sub("", svg)          # matplotlib writes every label in a comment
     svg = _XMLNS.sub("", svg)
     # Responsive: keep the viewBox, let CSS size the chart.
+    # Responsive up to the natural size (1 pt = 4/3 px): a small chart is not blown up.
     svg = _SIZE.sub(lambda m: f'{m.group(1)} class="chart" preserveAspectRatio="xMinYMin meet" '
-                    f'data-width="{m.group(2)}" data-height="{m.group(3)}"', svg, count=1)
+                    f'style="max-width:{float(m.group(2)) * 4 / 3:.0f}px"', svg, count=1)
     svg = svg.replace("<svg ", f'<svg role="img" aria-label="{_attr(title)}" ', 1)
     return svg.strip()
 
@@ -68,7 +72,7 @@ def pareto_svg(pareto: pd.DataFrame, weights: dict) -> str:
     data = pareto.head(12)
     n = len(data)
     with matplotlib.rc_context(_RC):
-        fig = Figure(figsize=(9.5, 0.45 * n + 1.3))
+        fig = Figure(figsize=(9.5, 0.45 * n + 1.5))
         ax = fig.subplots()
         y = np.arange(n)[::-1]
         left = np.zeros(n)
@@ -82,12 +86,13 @@ def pareto_svg(pareto: pd.DataFrame, weights: dict) -> str:
         ax.set_xlim(0, xmax * 1.32 if xmax > 0 else 1)
         for yi, total, count, cum in zip(y, left, data["complaints"], data["cum_priority_share"]):
             ax.text(total + xmax * 0.01, yi,
-                    f"{int(count):,} récl. · cumul {cum * 100:.0f} %".replace(",", "\u202f"),
+                    f"{int(count):,} récl. · score cumulé {cum * 100:.0f} %".replace(",", "\u202f"),
                     va="center", fontsize=8.5, color=MUTED)
         ax.set_xlabel("Score de priorité (somme des poids d'urgence)")
         ax.xaxis.grid(True, color=GRID)
         ax.set_axisbelow(True)
-        ax.legend(loc="lower right", frameon=False, fontsize=8.5, ncols=2 if n < 5 else 1)
+        ax.legend(loc="lower left", bbox_to_anchor=(0.0, 1.0), frameon=False, fontsize=8.5, ncols=4,
+                  handlelength=1.2, columnspacing=1.2)
         fig.tight_layout()
         return _to_svg(fig, "Pareto des causes de réclamation par score de priorité")
 
@@ -98,7 +103,7 @@ def heatmap_svg(heatmap: pd.DataFrame, cause_labels: dict, sector_labels: dict) 
     rows, cols = table.shape
     values = table.to_numpy(dtype=float)
     with matplotlib.rc_context(_RC):
-        fig = Figure(figsize=(max(6.0, 0.85 * cols + 3.6), 0.42 * rows + 2.2))
+        fig = Figure(figsize=(max(6.0, 0.7 * cols + 3.2), 0.4 * rows + 1.8))
         ax = fig.subplots()
         vmax = values.max() if values.size and values.max() > 0 else 1
         ax.imshow(values, cmap="Blues", aspect="auto", vmin=0, vmax=vmax)
@@ -106,10 +111,10 @@ def heatmap_svg(heatmap: pd.DataFrame, cause_labels: dict, sector_labels: dict) 
             for j in range(cols):
                 v = int(values[i, j])
                 if v:
-                    ax.text(j, i, f"{v:,}".replace(",", "\u202f"), ha="center", va="center", fontsize=8,
+                    ax.text(j, i, f"{v:,}".replace(",", "\u202f"), ha="center", va="center", fontsize=9,
                             color="white" if values[i, j] > 0.55 * vmax else TEXT)
-        ax.set_yticks(range(rows), [_wrap(cause_labels.get(c, c), 34) for c in table.index], fontsize=9)
-        ax.set_xticks(range(cols), [_wrap(sector_labels.get(s, s), 13) for s in table.columns], fontsize=8.5)
+        ax.set_yticks(range(rows), [_wrap(cause_labels.get(c, c), 34) for c in table.index], fontsize=9.5)
+        ax.set_xticks(range(cols), [_wrap(sector_labels.get(s, s), 13) for s in table.columns], fontsize=9)
         ax.xaxis.tick_top()
         for spine in ax.spines.values():
             spine.set_visible(False)
@@ -143,7 +148,8 @@ def trend_svg(trend: pd.DataFrame, alerts: pd.DataFrame, cause_labels: dict, top
         ax.set_xticks(x, [str(c).split("-")[-1] for c in data.columns], fontsize=9)
         ax.set_xlabel("Semaine ISO")
         ax.set_ylabel("Réclamations")
-        ax.set_ylim(bottom=0)
+        ax.set_ylim(bottom=0, top=max(float(data.to_numpy().max()) * 1.08, 4.0) if data.size else 4.0)
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
         ax.yaxis.grid(True, color=GRID)
         ax.set_axisbelow(True)
         ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, fontsize=8.5)

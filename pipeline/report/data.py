@@ -119,6 +119,28 @@ def _read(dataset: ds.Dataset, columns: Iterable[str], expr) -> pa.Table:
     return dataset.to_table(columns=cols, filter=expr)
 
 
+def _read_predictions(predictions: ds.Dataset, columns, ids: pa.ChunkedArray) -> pa.Table:
+    """Predictions of ``ids``. When the version holds many more rows than wanted,
+    filter while scanning (less memory); else read all and let the join select."""
+    total = predictions.count_rows()
+    expr = pc.field("complaint_id").isin(ids.unique()) if total > 3 * max(len(ids), 1) else None
+    return _read(predictions, columns, expr)
+
+
+def _join_unique(left: pa.Table, right: pa.Table, key: str = "complaint_id") -> pa.Table:
+    """Inner join on ``key``, unique in ``right``: one hash lookup and one take
+    (much faster than a general hash join with large string payloads)."""
+    idx = pc.index_in(left.column(key), value_set=right.column(key))
+    found = pc.is_valid(idx)
+    left, idx = left.filter(found), pc.filter(idx, found)
+    taken = right.drop_columns([key]).take(idx)
+    for name in taken.column_names:
+        if name in left.column_names:
+            continue
+        left = left.append_column(taken.schema.field(name), taken.column(name))
+    return left
+
+
 def _ensure(df: pd.DataFrame, columns: Iterable[str]) -> pd.DataFrame:
     for col in columns:
         if col not in df.columns:
@@ -139,7 +161,7 @@ def add_period_date(df: pd.DataFrame) -> pd.DataFrame:
 
     ``received_at`` when known (converted to Europe/Paris), else ``ingest_date``.
     """
-    df = df.copy() if not df.empty else df.assign()
+    df = df.copy(deep=False)
     _ensure(df, ("received_at", "answered_at", "ingest_date"))
     received = _utc(df["received_at"])
     df["received_at"] = received
@@ -200,20 +222,17 @@ def load_scored(
     else:
         row_expr = None  # precise filter in pandas below
     expr = _and(prune, row_expr, _filter_expr(schema, {"company": company, "product": product,
-                                                       "channel": channel}))
+        "channel": channel}))
     table = _read(complaints, list(COMPLAINT_READ) + ["ingest_date"], expr)
 
-    ptable = _read(predictions, PREDICTION_READ,
-                   pc.field("complaint_id").isin(table.column("complaint_id").unique()))
+    ptable = _read_predictions(predictions, PREDICTION_READ, table.column("complaint_id"))
     if len(ptable) and pc.count_distinct(ptable.column("complaint_id")).as_py() < len(ptable):
         # A complaint scored twice by the same version: keep the latest scoring.
         pdf = ptable.to_pandas()
         if "scored_at" in pdf.columns:
             pdf = pdf.sort_values("scored_at", kind="stable")
         ptable = pa.Table.from_pandas(pdf.drop_duplicates("complaint_id", keep="last"), preserve_index=False)
-    # Arrow hash join (multi-threaded), then one conversion to pandas.
-    joined = table.join(ptable, keys="complaint_id", join_type="inner")
-    df = joined.to_pandas()
+    df = _join_unique(table, ptable).to_pandas()
     df = _ensure(df, columns)
     df = add_period_date(df)
     keep = (df["period_date"] >= pd.Timestamp(first)) & (df["period_date"] <= pd.Timestamp(end))
@@ -258,10 +277,9 @@ def load_backlog(
     if model_version:
         predictions = _open(Path(paths.predictions) / str(model_version), hive=False)
         if predictions is not None and "root_cause" in predictions.schema.names and len(df):
-            ptable = _read(predictions, ["complaint_id", "root_cause"],
-                           pc.field("complaint_id").isin(table.column("complaint_id").unique()))
-            pdf = ptable.to_pandas().drop_duplicates("complaint_id", keep="last")
-            df = df.drop(columns="root_cause").merge(pdf, on="complaint_id", how="left")
+            ptable = _read_predictions(predictions, ["complaint_id", "root_cause"], table.column("complaint_id"))
+            idx = pc.index_in(table.column("complaint_id"), value_set=ptable.column("complaint_id"))
+            df["root_cause"] = ptable.column("root_cause").take(idx).to_pandas()
     return df[cols]
 
 

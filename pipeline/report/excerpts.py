@@ -19,6 +19,9 @@ EXCERPT_CHARS = 160
 # characters, texts can be 20,000 long. When masking leaves less than the excerpt
 # from a truncated window, the whole text is masked (see ``excerpt``).
 _RAW_WINDOW = 2 * EXCERPT_CHARS + 80
+# Longest identifier fragment (address, IBAN...) that could survive masking at the
+# window edge: the masked window must extend that far beyond the excerpt.
+_TAIL_GUARD = 120
 
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _PHONE = re.compile(r"(?<![\w])(?:(?:\+|00)\d{2,3}[\s.\-]?(?:\(0\)\s?)?|0)[1-9](?:[\s.\-]?\d{2}){4}(?!\d)")
@@ -80,9 +83,9 @@ def excerpt(text, limit: int = EXCERPT_CHARS) -> str:
         cut = full.rfind(" ", 0, window)
         raw = full[: cut if cut > 0 else window]
     masked = _SPACES.sub(" ", mask(raw)).strip()
-    if len(raw) < len(full) and len(masked) < limit + 40:
-        # Masking shortened the window a lot: mask the whole text, so that nothing
-        # cut at the window edge can reach the excerpt.
+    if len(raw) < len(full) and len(masked) < limit + _TAIL_GUARD:
+        # An identifier cut at the window edge may have escaped masking; it sits in
+        # the last characters of ``masked``. Too close to the excerpt: mask it all.
         masked = _SPACES.sub(" ", mask(full)).strip()
     if len(masked) <= limit:
         return masked

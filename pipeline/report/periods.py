@@ -98,3 +98,30 @@ def fr_period(start, end) -> str:
 def fr_short(day) -> str:
     day = as_date(day)
     return f"{day.day:02d}/{day.month:02d}/{day.year}"
+
+
+def parse_period(text: str) -> tuple[date, date]:
+    """``(start, end)`` from a period written the way a user types it.
+
+    ``2024-03`` (month), ``2024-W10`` or ``2024-S10`` (ISO week), ``2024-03-05``
+    (one day), ``2024-03-01:2024-03-15`` or ``2024-03-01..2024-03-15`` (custom).
+    """
+    import re
+
+    text = str(text).strip()
+    m = re.fullmatch(r"(\d{4})-[WSws](\d{1,2})", text)
+    if m:
+        monday = date.fromisocalendar(int(m.group(1)), int(m.group(2)), 1)
+        return monday, monday + timedelta(days=6)
+    m = re.fullmatch(r"(\d{4})-(\d{2})", text)
+    if m:
+        return month_bounds(date(int(m.group(1)), int(m.group(2)), 1))
+    for sep in ("..", ":", "/"):
+        if sep in text:
+            a, b = text.split(sep, 1)
+            start, end = as_date(a), as_date(b)
+            if end < start:
+                raise ValueError(f"period {text!r}: end before start")
+            return start, end
+    day = as_date(text)
+    return day, day

@@ -21,11 +21,11 @@ from pathlib import Path
 import pandas as pd
 
 from . import charts
-from .build import OFF_TOPIC, URGENCY_LEVELS, Report
+from .build import URGENCY_LEVELS, Report
 from .fmt import fmt_change, fmt_float, fmt_int, fmt_pct, plural
 from .periods import fr_date, fr_period, fr_short
 
-HTML_URGENT_LIMIT = 200        # rows of the urgent-cases table in the HTML (all in the CSV)
+HTML_URGENT_LIMIT = 200  # rows of the urgent-cases table in the HTML (all in the CSV)
 CSV_SEP = ";"
 CSV_DECIMAL = ","
 CSV_ENCODING = "utf-8-sig"
@@ -45,8 +45,8 @@ CSV_HEADERS = {
                      "previous": "periode_precedente", "change": "evolution", "change_pct": "evolution_pct",
                      "example_1_id": "exemple_1_id", "example_1": "exemple_1",
                      "example_2_id": "exemple_2_id", "example_2": "exemple_2"},
-    "secteurs_causes": {"sector": "secteur"},
-    "tendance": {"root_cause": "cause"},
+    "secteurs_causes": {"sector": "secteur", "label": "libelle"},
+    "tendance": {"root_cause": "cause", "label": "libelle"},
     "alertes": {"root_cause": "cause", "label": "libelle", "owner": "departement", "kind": "type",
                 "week": "semaine", "count": "reclamations", "baseline_mean": "moyenne_reference",
                 "expected": "attendu", "z": "z", "p_value": "p_valeur"},
@@ -60,6 +60,7 @@ CSS = """
 :root{--ink:#1f2933;--muted:#52606d;--line:#e4e7eb;--bg:#f5f7fa;--card:#fff;--accent:#1f5f8b;
 --crit:#b3261e;--high:#e8710a;--norm:#5b7fa3;--low:#c9d3de;--ok:#2f7d4f}
 *{box-sizing:border-box}
+a{color:var(--accent)}
 body{margin:0;background:var(--bg);color:var(--ink);font:15px/1.5 "Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif}
 main{max-width:1120px;margin:0 auto;padding:28px 32px 48px}
 header.top{border-bottom:3px solid var(--accent);padding-bottom:12px;margin-bottom:22px}
@@ -98,6 +99,8 @@ tr.off td{color:var(--muted);font-style:italic}
 .alerts{list-style:none;padding:0;margin:6px 0 10px}
 .alerts li{border-left:4px solid var(--crit);background:#fdf2f1;padding:8px 12px;margin:0 0 8px;border-radius:0 6px 6px 0}
 .alerts li.new{border-color:var(--high);background:#fef6ee}
+.watch{border-left:4px solid var(--crit);background:#fdf2f1;padding:8px 12px;border-radius:0 6px 6px 0;margin:10px 0 0}
+table.words td{vertical-align:middle}
 .chips span{display:inline-block;background:#eef2f7;border-radius:12px;padding:1px 10px;margin:2px 4px 2px 0;font-size:13px}
 .grid2{display:grid;grid-template-columns:1fr 1fr;gap:24px}
 dl.kv{display:grid;grid-template-columns:auto 1fr;gap:4px 16px;margin:0}
@@ -160,8 +163,9 @@ def _cards(r: Report) -> str:
     urg = h["urgency"]
     cards = [
         ("Réclamations", fmt_int(h["complaints"]),
-         f'<span class="{_trend_class(h["change"])}">{e(fmt_change(h["change"], h["change_pct"], h["previous"]))}</span>'
-         f" vs période précédente ({e(fmt_int(h['previous']))})", ""),
+         (f'<span class="{_trend_class(h["change"])}">{e(fmt_change(h["change"], h["change_pct"], h["previous"]))}'
+          f"</span> vs période précédente ({e(fmt_int(h['previous']))})") if h["previous"]
+         else "aucune réclamation sur la période précédente", ""),
         ("Cas urgents", fmt_int(h["urgent"]),
          f"{e(fmt_int(urg['critique']['count']))} {plural(urg['critique']['count'], 'critique')} · "
          f"{e(fmt_int(urg['haute']['count']))} {plural(urg['haute']['count'], 'haute')}",
@@ -179,7 +183,16 @@ def _cards(r: Report) -> str:
 
 def _priorities(r: Report) -> str:
     h = r.headline
-    items = "".join(f"<li>{e(t['sentence'])}</li>" for t in h["top_causes"])
+    items = "".join(f"<li>{_lead_label(t['sentence'], t['label'])}</li>" for t in h["top_causes"])
+    top = {t["root_cause"] for t in h["top_causes"]}
+    others = r.alerts[~r.alerts["root_cause"].isin(top)] if len(r.alerts) else r.alerts
+    watch = ""
+    if len(others):
+        bits = [f"<strong>{e(x['label'])}</strong> ({'apparition' if x['kind'] == 'nouvelle' else 'hausse inhabituelle'}"
+                f", {e(fmt_int(x['count']))} réclamations en semaine {e(x['week'])}, à porter par {e(x['owner'])})"
+                for _, x in others.iterrows()]
+        watch = f'<p class="watch">À surveiller aussi : {" ; ".join(bits)} — voir <a href="#tendance">Tendance et alertes</a>.</p>'
+
     mix = "".join(f'<span style="width:{h["urgency"][lvl]["share"] * 100:.2f}%;background:{charts.URGENCY_COLORS[lvl]}"'
                   f' title="{e(URGENCY_FR[lvl])}"></span>' for lvl in URGENCY_LEVELS)
     legend = "".join(f'<i style="background:{charts.URGENCY_COLORS[lvl]}"></i>{e(URGENCY_FR[lvl])} '
@@ -187,8 +200,15 @@ def _priorities(r: Report) -> str:
                      for lvl in URGENCY_LEVELS)
     return ('<section id="priorites"><h2>Les causes à traiter en priorité</h2>'
             '<p class="lead">Classement par score de priorité : chaque réclamation compte selon son urgence.</p>'
-            f'<ol class="top3">{items}</ol>'
+            f'<ol class="top3">{items}</ol>{watch}'
             f'<h3>Répartition par urgence</h3><div class="mix">{mix}</div><div class="legend">{legend}</div></section>')
+
+
+def _lead_label(sentence: str, label: str) -> str:
+    """The sentence, escaped, with its leading cause label in bold."""
+    if sentence.startswith(label):
+        return f"<strong>{e(label)}</strong>{e(sentence[len(label):])}"
+    return e(sentence)
 
 
 def _pareto(r: Report) -> str:
@@ -207,7 +227,7 @@ def _pareto(r: Report) -> str:
                ("Évolution", "n")]
     table = _table(headers, rows)
     chart = charts.pareto_svg(p, r.parameters["weights"]) if len(p) else ""
-    return ('<section id="pareto"><h2>1. Pareto des causes</h2>'
+    return ('<section id="pareto"><h2>§ Pareto des causes</h2>'
             '<p class="lead">Les causes sont classées par score de priorité (somme des poids d\'urgence : '
             + e(_weights_text(r.parameters["weights"])) + '). Les messages « hors sujet » ne sont pas des '
             'réclamations à traiter : ils sont comptés à part.</p>' + chart + table + "</section>")
@@ -228,7 +248,7 @@ def _owners(r: Report) -> str:
                      ex or '<span class="na">aucun extrait</span>'])
     headers = [("Département", ""), ("Causes", ""), ("Réclamations", "n"), ("Urgentes", "n"),
                ("Évolution", "n"), ("Exemples (extraits masqués)", "")]
-    return ('<section id="qui-doit-agir"><h2>2. Qui doit agir</h2>'
+    return ('<section id="qui-doit-agir"><h2>§ Qui doit agir</h2>'
             '<p class="lead">Chaque cause a un département responsable (taxonomie). Exemples : les prédictions '
             'les plus sûres de la période, raccourcies et masquées.</p>' + _table(headers, rows) + "</section>")
 
@@ -239,7 +259,7 @@ def _heatmap(r: Report) -> str:
     order = [c for c in r.pareto["root_cause"] if c in r.heatmap.columns]
     order += [c for c in r.heatmap.columns if c not in order]
     chart = charts.heatmap_svg(r.heatmap[order], r.labels["root_cause"], r.labels["sector"])
-    return ('<section id="secteurs"><h2>3. Causes par secteur</h2>'
+    return ('<section id="secteurs"><h2>§ Causes par secteur</h2>'
             '<p class="lead">Nombre de réclamations de la période pour chaque couple cause × secteur '
             '(hors sujet exclus). Plus la case est foncée, plus il y en a.</p>' + chart + "</section>")
 
@@ -261,7 +281,7 @@ def _p(p) -> str:
 
 def _trend(r: Report) -> str:
     if r.trend.empty:
-        return ('<section id="tendance"><h2>4. Tendance et alertes</h2>'
+        return ('<section id="tendance"><h2>§ Tendance et alertes</h2>'
                 '<p class="na">Pas de données sur les semaines de la tendance.</p></section>')
     if len(r.alerts):
         items = "".join(f'<li class="{"new" if x["kind"] == "nouvelle" else ""}">{_alert_text(x, r)}</li>'
@@ -275,13 +295,13 @@ def _trend(r: Report) -> str:
     rows = []
     for cause, series in r.trend.iterrows():
         label = e(r.labels["root_cause"].get(cause, cause)) + (' <span class="tag haute">alerte</span>'
-                                                               if cause in alerting else "")
+            if cause in alerting else "")
         rows.append([label] + [e(fmt_int(v)) for v in series])
     partial = r.parameters.get("last_week_fraction", 1.0) < 1.0
     note = (f'<p class="lead">La dernière semaine n\'est couverte qu\'en partie par la période '
             f'({round(r.parameters["last_week_fraction"] * 7)} jours sur 7) : le test en tient compte.</p>'
             if partial else "")
-    return ('<section id="tendance"><h2>4. Tendance et alertes</h2>'
+    return ('<section id="tendance"><h2>§ Tendance et alertes</h2>'
             f'<p class="lead">Réclamations par semaine ISO sur les {len(weeks)} dernières semaines. '
             'Une alerte signale une cause dont la dernière semaine dépasse nettement sa propre moyenne récente.</p>'
             + alerts + note + charts.trend_svg(r.trend, r.alerts, r.labels["root_cause"])
@@ -303,7 +323,7 @@ def _urgent_rows(u: pd.DataFrame) -> list:
 def _urgent(r: Report) -> str:
     u = r.urgent
     if u.empty:
-        return ('<section id="urgences"><h2>5. Cas urgents</h2>'
+        return ('<section id="urgences"><h2>§ Cas urgents</h2>'
                 '<p>Aucune réclamation critique ou haute sur la période.</p></section>')
     headers = [("Urgence", "nw"), ("Identifiant", "nw"), ("Date", "nw"), ("Secteur", ""), ("Cause", ""),
                ("Règle", ""), ("Extrait (masqué)", "")]
@@ -322,7 +342,7 @@ def _urgent(r: Report) -> str:
     shown = len(crit) + len(high)
     more = (f'<p class="lead">{fmt_int(shown)} cas affichés sur {fmt_int(len(u))} : '
             'la liste complète est dans <code>urgences.csv</code>.</p>' if len(u) > shown else "")
-    return ('<section id="urgences"><h2>5. Cas urgents</h2>'
+    return ('<section id="urgences"><h2>§ Cas urgents</h2>'
             f'<p class="lead">{fmt_int(n_crit)} {plural(n_crit, "cas critique", "cas critiques")} et '
             f'{fmt_int(n_high)} cas d\'urgence haute. '
             '« Règle » : la règle d\'urgence explicite qui s\'est déclenchée (sinon, urgence estimée par le '
@@ -331,7 +351,7 @@ def _urgent(r: Report) -> str:
 
 def _words(r: Report) -> str:
     if r.words.empty:
-        return ('<section id="mots"><h2>6. Mots caractéristiques</h2>'
+        return ('<section id="mots"><h2>§ Mots caractéristiques</h2>'
                 '<p class="na">Pas assez de texte pour dégager des mots caractéristiques.</p></section>')
     order = [c for c in r.pareto["root_cause"]] + sorted(set(r.words["root_cause"]) - set(r.pareto["root_cause"]))
     rows = []
@@ -341,10 +361,10 @@ def _words(r: Report) -> str:
             continue
         chips = "".join(f"<span>{e(word)}</span>" for word in w["word"])
         rows.append([e(r.labels["root_cause"].get(cause, cause)), f'<div class="chips">{chips}</div>'])
-    return ('<section id="mots"><h2>6. Mots caractéristiques</h2>'
+    return ('<section id="mots"><h2>§ Mots caractéristiques</h2>'
             '<p class="lead">Les mots les plus propres à chaque cause cette période, comparés aux autres '
             'réclamations (mots vides et données masquées exclus).</p>'
-            + _table([("Cause", ""), ("Mots", "")], rows) + "</section>")
+            + _table([("Cause", ""), ("Mots", "")], rows, cls="words") + "</section>")
 
 
 def _deadlines(r: Report) -> str:
@@ -367,13 +387,13 @@ def _deadlines(r: Report) -> str:
             ("Réclamations ouvertes à la fin de la période", val(d.get("open"))),
             ("… ouvertes depuis plus de 10 jours", val(d.get("open_over_10_days"))),
             ("… ouvertes depuis plus de 2 mois", (f'<span class="warn">{val(d.get("open_over_2_months"))}</span>'
-                                                  if d.get("open_over_2_months") else val(d.get("open_over_2_months")))),
+                if d.get("open_over_2_months") else val(d.get("open_over_2_months")))),
         ]
         body = note + '<dl class="kv">' + "".join(f"<dt>{e(k)}</dt><dd>{v}</dd>" for k, v in items) + "</dl>"
         if d.get("without_received_at"):
             body += (f'<p class="lead">{fmt_int(d["without_received_at"])} réclamations sans date de réception '
                      'ne sont pas comptées.</p>')
-    return ('<section id="delais"><h2>7. Délais réglementaires</h2>'
+    return ('<section id="delais"><h2>§ Délais réglementaires</h2>'
             '<p class="lead">Repères de la recommandation ACPR 2022-R-01 (banque, assurance) : accusé de '
             'réception sous 10 jours ouvrables, réponse sous 2 mois. Ici, l\'ancienneté est comptée en jours '
             f'calendaires à la fin de la période ({e(fr_date(r.end))}) ; les messages « hors sujet » sont exclus.</p>'
@@ -418,7 +438,7 @@ def _quality(r: Report) -> str:
     kv = lambda items: '<dl class="kv">' + "".join(f"<dt>{e(k)}</dt><dd>{val}</dd>" for k, val in items) + "</dl>"
     note = ('<p class="lead">Les statistiques d\'ingestion portent sur tout le flux, sans le filtre du rapport.</p>'
             if q.get("filtered") and q.get("has_ingestion_stats") else "")
-    return ('<section id="qualite"><h2>8. Qualité des données</h2>'
+    return ('<section id="qualite"><h2>§ Qualité des données</h2>'
             f'<div class="grid2"><div>{kv(left)}</div><div>{kv(right)}</div></div>{note}</section>')
 
 
@@ -430,9 +450,10 @@ def _methodology(r: Report) -> str:
                "de sécurité (courriels, téléphones, IBAN, numéros de carte)" if r.quality.get("privacy_module")
                else "masqués une seconde fois par un filtre de sécurité (courriels, téléphones, IBAN, numéros de carte)")
     paras = [
-        f"Les causes, secteurs et urgences sont des <strong>prédictions d'un modèle</strong>, pas des "
-        f"qualifications humaines : {e(review_txt)} des réclamations de la période sont signalées pour "
-        "vérification (prédiction incertaine). Les chiffres donnent des ordres de grandeur et des tendances.",
+        "Les causes, secteurs et urgences sont des <strong>prédictions d'un modèle</strong>, pas des "
+        "qualifications humaines" + (f" : {e(review_txt)} des réclamations de la période sont signalées pour "
+                                     "vérification (prédiction incertaine)" if review is not None else "")
+        + ". Les chiffres donnent des ordres de grandeur et des tendances.",
         f"Période {e(r.period_label)}, datée par la date de réception (heure de Paris), à défaut par la date "
         f"d'ingestion ; comparée à la période de même durée qui la précède "
         f"({e(fr_period(r.previous_start, r.previous_end))}).",
@@ -467,6 +488,11 @@ def render_html(r: Report) -> str:
     else:
         parts += [_cards(r), _priorities(r), _pareto(r), _owners(r), _heatmap(r), _trend(r), _urgent(r),
                   _words(r), _deadlines(r), _quality(r), _methodology(r)]
+    number = 0
+    for i, part in enumerate(parts):  # number the sections actually shown
+        if "<h2>§ " in part:
+            number += 1
+            parts[i] = part.replace("<h2>§ ", f"<h2>{number}. ", 1)
     title = f"Réclamations — {r.period_label}"
     return ("<!DOCTYPE html>\n<html lang=\"fr\"><head><meta charset=\"utf-8\">"
             "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
@@ -516,8 +542,11 @@ def render_summary(r: Report) -> str:
 
 # --------------------------------------------------------------------------- csv
 def _csv_safe(value):
+    """Neutralise spreadsheet formulas; decimal comma for floats of mixed columns."""
     if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
         return "'" + value
+    if isinstance(value, float) and not math.isnan(value):
+        return f"{value:.6g}".replace(".", CSV_DECIMAL)
     return value
 
 
@@ -527,11 +556,9 @@ def csv_bytes(df: pd.DataFrame, headers: dict | None = None) -> bytes:
     for col in out.columns:
         if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
             out[col] = out[col].map(_csv_safe)
-        elif pd.api.types.is_float_dtype(out[col]):
-            out[col] = out[col].round(6)
     if headers:
         out = out.rename(columns=headers)
-    text = out.to_csv(sep=CSV_SEP, decimal=CSV_DECIMAL, index=False, lineterminator="\r\n")
+    text = out.to_csv(sep=CSV_SEP, decimal=CSV_DECIMAL, float_format="%.6g", index=False, lineterminator="\r\n")
     return text.encode(CSV_ENCODING)
 
 

@@ -6,7 +6,7 @@ placeholders) - no real complaint is used. Deterministic for a given seed.
 from __future__ import annotations
 
 import json
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 
 import numpy as np
