@@ -30,25 +30,36 @@ def _rx(*alternatives: str) -> re.Pattern:
 
 
 _VULNERABLE = _rx(
-    r"\b(?:bebe|nourrisson|nouveau[- ]ne|enfant en bas age|mon fils de \d+ mois|ma fille de \d+ mois)",
-    r"\b(?:personne agee|personnes agees|ma (?:mere|grand-mere|maman) (?:de|qui a) (?:8|9)\d ans|(?:8|9)\d ans\b)",
-    r"\b(?:handicape|handicapee|invalide|sous oxygene|oxygene a domicile|dialyse|femme enceinte|je suis enceinte)",
-    r"\b(?:malade|chimio|cancer|en fin de vie|teleassistance)",
+    r"\b(?:bebe|bebes|nourrisson|nouveau[- ]ne|enfants? en bas age|jeunes? enfants?)",
+    r"\b(?:fils|fille|enfant|petit|petite|garcon)s? (?:de |d')?(?:[1-5] ans|\d{1,2} mois)",
+    r"\b(?:personnes? agees?|vieille dame|vieux monsieur|retraitee? de)",
+    r"\b(?:mere|pere|maman|papa|grand-mere|grand-pere|mamie|papi|parents|voisine?|femme|homme|dame)"
+    r" (?:de |qui a |ont |a )?(?:plus de )?[7-9]\d ans",
+    r"\b(?:handicapee?s?|invalide|sous oxygene|oxygene|dialyse|insuffisante? respiratoire|enceinte)",
+    r"\b(?:malade|chimio|cancer|en fin de vie|teleassistance|alitee?)",
 )
 _DEPRIVED = _rx(
-    r"\bsans (?:chauffage|eau|electricite|courant|gaz|eau chaude|soins|traitement|telephone)",
-    r"\b(?:plus|pas) (?:de|d') ?(?:chauffage|eau|electricite|courant|gaz|eau chaude|ligne|telephone)",
-    r"\b(?:coupure|coupe|coupee) (?:d'|de |du )?(?:electricite|courant|gaz|eau|chauffage|ligne)",
-    r"\b(?:dans le froid|on gele|il fait \d+ ?(?:degres|°)|chauffage en panne|chaudiere en panne)",
+    r"\bsans (?:chauffage|eau|electricite|courant|gaz|eau chaude|soins|traitement|telephone|service|ligne)",
+    r"\b(?:plus|pas|ni) (?:de |d')?(?:chauffage|eau|electricite|courant|gaz|eau chaude|ligne|telephone)",
+    r"\bn'a (?:plus )?(?:ni|pas|plus) (?:de |d')?(?:chauffage|eau|electricite|telephone|ligne)",
+    r"\b(?:coupure|coupe|coupee|couper|coupent) (?:d'|de |du |l'|le |la )?(?:electricite|courant|gaz|eau|chauffage|ligne)",
+    r"\b(?:dans le froid|on gele|il fait \d+ ?(?:degres|°)|a \d{1,2} ?degres|chauffage en panne|chaudiere en panne)",
 )
+# Illness after a meal or a food product (the guide's "intoxication -> critique").
+# Not "gastro" (gastronomique) nor "à vomir" (a figure of speech).
+_ILL = _rx(r"\b(?:tombee?s? malades?|(?:avons|ont|tous|toutes) (?:tous )?ete malades|etions (?:tous )?malades|intoxi\w*)")
+_FOOD = _rx(r"\b(?:repas|manger|mange|restaurant|viande|plat|aliment\w*|diner|dejeuner|livraison|produit|boucher|poisson)")
 
 RULES: tuple[Rule, ...] = (
+    # Present danger only: a claim about a past fire or a hospital stay is not urgent,
+    # and "ma facture a explosé" is a figure of speech.
     Rule("danger", "critique", _rx(
-        r"\b(?:fuite|odeur) de gaz", r"\bmonoxyde", r"\b(?:incendie|pris feu|prend feu|flammes|explose|explosion)",
-        r"\b(?:electrocut|electrise)", r"\bintoxi(?:cation|que|quee|ques)", r"\b(?:hospitalise|hospitalisee|aux urgences|samu)",
+        r"\b(?:fuite|odeur|fuites) de gaz", r"\bmonoxyde", r"\b(?:pris feu|prend feu|depart de feu|risque d'incendie)",
+        r"\bexplosion de gaz|\brisque d'explosion", r"\b(?:electrocut|electrise)",
         r"\b(?:reaction allergique|choc anaphylactique)", r"\bfreins? (?:lache|ne (?:marche|fonctionne)nt? plus|defaillant)",
-        r"\b(?:danger de mort|mise en danger|tres dangereux|dangereuse pour)",
+        r"\b(?:danger de mort|mise en danger|tres dangereux|dangereuse? pour (?:la sante|les enfants|la vie))",
     )),
+    Rule("food_illness", "critique", _ILL, requires=_FOOD),
     Rule("vulnerable_person_deprived", "critique", _VULNERABLE, requires=_DEPRIVED),
     Rule("fraud_in_progress", "critique", _rx(
         r"\b(?:compte|carte) (?:pirate|piratee|vide|videe)", r"\busurpation d'identite",
@@ -56,8 +67,10 @@ RULES: tuple[Rule, ...] = (
         r"\bpiratage", r"\b(?:ete|s'est fait|se sont fait|m'a|ont) piratee?s?\b", r"\bsim swap|\bduplication de (?:ma )?(?:carte )?sim",
     )),
     Rule("no_resources", "critique", _rx(
-        r"\bplus (?:un|aucun) (?:centime|sou|euro)", r"\bsans (?:aucune )?ressources?",
-        r"\b(?:rien|plus rien) (?:pour|a) manger", r"\bnourrir mes enfants",
+        r"\bplus (?:un|aucun) (?:centime|sou|euro)", r"\bsans (?:aucune )?ressources?", r"\bsans (?:aucun )?revenus?",
+        r"\b(?:rien|plus rien) (?:pour|a) manger", r"\bnourrir mes enfants", r"\bacculee? (?:par|de) (?:les |des )?dettes",
+        r"\bsituation financiere (?:desastreuse|precaire|catastrophique|dramatique|critique)",
+        r"\bplus de quoi (?:vivre|manger|payer)",
     )),
     Rule("distress", "critique", _rx(
         r"\bsuicid", r"\bme foutre en l'air", r"\bplus envie de vivre", r"\ben finir\b",

@@ -6,7 +6,10 @@ from pipeline.rules import RULE_NAMES, UrgencyRuleFlags, fired_rules
 @pytest.mark.parametrize("text, rule", [
     ("Il y a une forte odeur de gaz depuis l'intervention", "danger"),
     ("Le chargeur a pris feu dans la chambre de mon fils", "danger"),
-    ("Toute la famille intoxiquée après le repas, ma fille hospitalisée", "danger"),
+    ("Toute la famille intoxiquée après le repas, ma fille hospitalisée", "food_illness"),
+    ("Nous sommes tous tombés malades après le dîner", "food_illness"),
+    ("Ma fille de 3 ans a froid, il fait 12 degrés, vous avez coupé le gaz", "vulnerable_person_deprived"),
+    ("Je suis dans une situation financière désastreuse à cause de vous", "no_resources"),
     ("Ma mère de 91 ans est sans chauffage depuis jeudi", "vulnerable_person_deprived"),
     ("Coupure d'électricité alors que mon père est sous oxygène", "vulnerable_person_deprived"),
     ("Mon compte a été piraté et des paiements frauduleux continuent", "fraud_in_progress"),
@@ -25,6 +28,9 @@ def test_each_rule_fires_on_its_situation(text, rule):
     "Ma box est en panne depuis trois jours",
     "Le bébé dort bien, merci pour la livraison rapide",  # vulnerable, nothing deprived
     "Facture de gaz trop élevée ce mois-ci",
+    "Ma facture a explosé ce mois-ci",                     # figurative
+    "Sinistre incendie de 2019 toujours pas indemnisé",    # a past event, a claim
+    "Cuisine gastronomique, service à vomir de lenteur",   # neither illness
 ])
 def test_rules_stay_silent_on_look_alikes(text):
     assert fired_rules(text) == []
