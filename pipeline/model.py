@@ -68,6 +68,9 @@ class ComplaintModel:
     taxonomy_version: str
     review: ReviewPolicy = field(default_factory=ReviewPolicy)
     evidence_top_n: int = 5
+    # Missing a dangerous case costs more than a false alarm: urgency becomes
+    # "critique" as soon as its probability reaches this level (1.0 = plain argmax).
+    critique_min_proba: float = 1.0
 
     # -- the fitted pieces ------------------------------------------------------------
     @property
@@ -129,6 +132,13 @@ class ComplaintModel:
             p_best = proba[np.arange(len(texts)), best]
             p_alt = proba[np.arange(len(texts)), alt]
             labels = clf.classes_[best].astype(object)
+            if head == "urgency" and "critique" in clf.classes_:
+                column = list(clf.classes_).index("critique")
+                raised = (proba[:, column] >= self.critique_min_proba) & (labels != "critique")
+                alt = np.where(raised, best, alt)
+                labels[raised] = "critique"
+                p_alt = np.where(raised, p_best, p_alt)
+                p_best = np.where(raised, proba[:, column], p_best)
             if head == "urgency":
                 # The rule flags are the last columns of the features: no second pass.
                 fired = rules_from_flags(X[:, -len(RULE_NAMES):].toarray())

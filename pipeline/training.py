@@ -75,6 +75,7 @@ def fit_model(data: pd.DataFrame, settings: Settings, version: str, taxonomy: Ta
         taxonomy_version=taxonomy.version,
         review=ReviewPolicy(**settings["review"]),
         evidence_top_n=settings["evidence"]["top_n"],
+        critique_min_proba=settings["urgency"]["critique_min_proba"],
     )
 
 

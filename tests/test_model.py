@@ -24,7 +24,8 @@ def test_predictions_use_taxonomy_ids_and_valid_probabilities(model):
         assert set(out[head]) <= set(taxonomy.ids(head))
         assert set(out[head + "_alt"]) <= set(taxonomy.ids(head))
         assert out[head + "_proba"].between(0, 1).all()
-        assert (out[head + "_proba"] >= out[head + "_alt_proba"]).all()
+        raised = (out[head] == "critique") if head == "urgency" else False  # critique_min_proba
+        assert ((out[head + "_proba"] >= out[head + "_alt_proba"]) | raised).all()
         assert (out[head] != out[head + "_alt"]).all()
     assert (out["model_version"] == "test-v1").all() and (out["taxonomy_version"] == "1").all()
 
@@ -94,3 +95,15 @@ def test_scoring_output_has_the_documented_columns(model):
     out = score_texts(model, ["1", "2"], TEXTS[:2], chunk_size=1)
     assert list(out.columns) == list(OUTPUT_COLUMNS)
     assert list(out["id"]) == ["1", "2"]
+
+
+def test_critique_threshold_raises_urgency_when_its_probability_is_enough(model):
+    text = ["Ma mère a froid chez elle et personne ne vient réparer la chaudière"]
+    model.critique_min_proba = 1.0
+    plain = model.predict_frame(text).iloc[0]
+    model.critique_min_proba = 0.0
+    raised = model.predict_frame(text).iloc[0]
+    model.critique_min_proba = 1.0
+    assert raised["urgency"] == "critique"
+    if plain["urgency"] != "critique":
+        assert raised["urgency_alt"] == plain["urgency"]
