@@ -30,7 +30,8 @@ import pandas as pd
 
 from .config import Settings
 from .errors import InputError, StorageError
-from .io import atomic_path, detect_format, find_text_column, read_table, remove_temp_files, write_text_atomic
+from .io import (atomic_path, detect_format, find_text_column, read_table, remove_temp_files, sha256_file,
+                 write_text_atomic)
 from .locking import exclusive
 from .schema import COMPLAINT_COLUMNS, QUARANTINE_COLUMNS, complaint_arrow_schema
 from .textcheck import input_flags
@@ -69,14 +70,6 @@ def inbox_files(settings: Settings) -> list[Path]:
         return []
     return sorted(p for p in inbox.iterdir() if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES
                   and not p.name.startswith("."))
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def normalise_text(text: str) -> str:
@@ -199,7 +192,7 @@ def ingest_file(path: Path, settings: Settings, *, names: str | None = None,
     now = now or datetime.now(timezone.utc)
     day = now.strftime("%Y-%m-%d")
     paths = settings.paths
-    digest = file_sha256(path)
+    digest = sha256_file(path)
     part = f"part-{digest[:20]}.parquet"
     # A run killed after writing this file's part and restarted on another day must
     # rewrite the same part, not add a second one under the new date.

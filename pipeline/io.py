@@ -169,6 +169,17 @@ def find_text_column(frame: pd.DataFrame, wanted: str | None = None, source: str
     )
 
 
+def sha256_file(path: str | Path) -> str:
+    """Hex SHA-256 of a file, read in 1 MiB blocks."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
 # -- writing ----------------------------------------------------------------------------
 @contextlib.contextmanager
 def atomic_path(destination: str | Path) -> Iterator[Path]:

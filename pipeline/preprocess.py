@@ -33,6 +33,14 @@ KEPT_FUNCTION_WORDS = frozenset(
 # Punctuation that carries tone: "!!!" anger, "?" a question (often not a complaint).
 KEPT_PUNCTUATION = frozenset({"!", "?"})
 MODES = ("lookup", "model")
+
+
+def text_input_tags(tags, requires_fit: bool):
+    """Tags of a transformer that takes an iterable of raw strings, not a 2-D array."""
+    tags.input_tags.two_d_array = False
+    tags.input_tags.string = True
+    tags.requires_fit = requires_fit
+    return tags
 _ATTRS = ["ORTH", "LEMMA", "IS_PUNCT", "IS_SPACE", "LIKE_NUM"]
 _MODEL_EXCLUDE = ["parser", "ner", "senter"]
 
@@ -196,8 +204,4 @@ class FrenchPreprocessor(TransformerMixin, BaseEstimator):
         return np.asarray(["lemmas"], dtype=object)
 
     def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.two_d_array = False
-        tags.input_tags.string = True
-        tags.requires_fit = True
-        return tags
+        return text_input_tags(super().__sklearn_tags__(), requires_fit=True)

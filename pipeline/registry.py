@@ -10,7 +10,6 @@ types on an allow-list, and refuses any other.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import pickle
@@ -22,7 +21,7 @@ from importlib import metadata
 from pathlib import Path
 
 from .errors import ModelIntegrityError, ModelNotFoundError
-from .io import write_text_atomic
+from .io import sha256_file, write_text_atomic
 
 CARD = "model_card.json"
 CURRENT = "CURRENT"
@@ -39,14 +38,6 @@ TRUSTED_PROJECT_TYPES = (
     "pipeline.model.ComplaintModel",
     "pipeline.model.ReviewPolicy",
 )
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def library_versions() -> dict[str, str]:

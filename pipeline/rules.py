@@ -140,8 +140,6 @@ class UrgencyRuleFlags(TransformerMixin, BaseEstimator):
         return np.asarray([f"rule:{n}" for n in RULE_NAMES], dtype=object)
 
     def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.two_d_array = False
-        tags.input_tags.string = True
-        tags.requires_fit = False
-        return tags
+        from .preprocess import text_input_tags
+
+        return text_input_tags(super().__sklearn_tags__(), requires_fit=False)
