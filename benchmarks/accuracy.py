@@ -1,0 +1,236 @@
+"""Accuracy of this pipeline and its peers, trained on one split, scored on another.
+
+    .venv/bin/python -m benchmarks.accuracy --train ../shared/data/real/train.parquet \
+        --eval ../shared/data/real/dev.parquet [--out benchmarks/results/accuracy.json]
+
+Systems (same training rows for all, except ``pipeline_corpus``):
+  pipeline          this pipeline as shipped (fit_model, settings.toml), retrained on --train
+  pipeline_tuned    the same with the settings chosen by benchmarks/tune.py (read from
+                    --tuned, default benchmarks/results/tune.json; skipped when absent)
+  pipeline_corpus   the default model out of the box: trained on the bundled corpus only
+  tfidf_lr          plain scikit-learn TF-IDF + LogisticRegression per head, no spaCy
+  tfidf_lr_balanced the same with class_weight="balanced" (as this pipeline's heads): a
+                    fairer peer for macro-F1
+  fasttext          fastText supervised, one model per head
+  spacy_textcat_bow / spacy_textcat_ensemble   spaCy textcat, one component per head
+
+Prints a markdown table (macro-F1 and accuracy per head, critique recall, training
+seconds) and per-source macro-F1; writes JSON, and the tables into the generated block
+of ``accuracy.md`` beside the JSON (text outside that block is kept).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+
+from pipeline.taxonomy import HEADS
+
+from .common import RESULTS, REPO, fmt, load_split, machine, score, seed_everything, settings_variant, write_json
+from .peers import FastTextSystem, PipelineSystem, SpacyTextcat, TfidfLR
+
+ALL = ("pipeline", "pipeline_plus_corpus", "pipeline_tuned", "pipeline_corpus", "tfidf_lr", "tfidf_lr_balanced", "fasttext",
+       "spacy_textcat_bow", "spacy_textcat_ensemble")
+# The peers named in the benchmark's brief; other non-pipeline rows are extra baselines.
+BRIEF_PEERS = ("tfidf_lr", "fasttext", "spacy_textcat_bow", "spacy_textcat_ensemble")
+START, END = "<!-- generated:start -->", "<!-- generated:end -->"
+
+
+def tuned_settings(path: Path):
+    if not path.is_file():
+        return None
+    chosen = json.loads(path.read_text(encoding="utf-8"))["search"]["chosen"]
+    return settings_variant(chosen["model"], chosen["preprocess"]), chosen
+
+
+def build_systems(names, tuned_path: Path):
+    systems = {}
+    for name in names:
+        if name == "pipeline":
+            systems[name] = PipelineSystem(name=name)
+        elif name == "pipeline_corpus":
+            systems[name] = PipelineSystem(name=name, description="this pipeline, shipped settings, trained on "
+                "the bundled corpus data/raw/corpus only")
+        elif name == "pipeline_plus_corpus":
+            systems[name] = PipelineSystem(name=name, description="this pipeline, shipped settings, trained on "
+                "the bundled corpus + the train split (what the retrain flow does "
+                    "with --data TRAIN)")
+        elif name == "pipeline_tuned":
+            tuned = tuned_settings(tuned_path)
+            if tuned is None:
+                print(f"skipping pipeline_tuned: no {tuned_path}", file=sys.stderr)
+                continue
+            settings, chosen = tuned
+            systems[name] = PipelineSystem(settings, name=name, description="this pipeline, settings chosen by "
+                f"5-fold CV on train: {json.dumps(chosen)}")
+        elif name == "tfidf_lr":
+            systems[name] = TfidfLR()
+        elif name == "tfidf_lr_balanced":
+            systems[name] = TfidfLR(class_weight="balanced", name=name)
+        elif name == "fasttext":
+            systems[name] = FastTextSystem()
+        elif name == "spacy_textcat_bow":
+            systems[name] = SpacyTextcat("bow")
+        elif name == "spacy_textcat_ensemble":
+            systems[name] = SpacyTextcat("ensemble")
+        else:
+            raise SystemExit(f"unknown system {name!r}; choose from {', '.join(ALL)}")
+    return systems
+
+
+def markdown(payload: dict) -> str:
+    rows = payload["systems"]
+    lines = [f"Train: `{payload['train']}` ({payload['n_train']} rows) · eval: `{payload['eval']}` "
+             f"({payload['n_eval']} rows) · {payload['machine']['date']} · {payload['machine']['nproc']} cores "
+             f"{payload['machine']['cpu']}", "",
+             "| system | train s | sector F1 | sector acc | root cause F1 | root cause acc | urgency F1 | "
+             "urgency acc | critique recall |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for name, r in rows.items():
+        h = r["metrics"]["heads"]
+        lines.append(
+            f"| {name} | {r['train_seconds']:.1f} | {fmt(h['sector']['macro_f1'])} | {fmt(h['sector']['accuracy'])} | "
+            f"{fmt(h['root_cause']['macro_f1'])} | {fmt(h['root_cause']['accuracy'])} | "
+            f"{fmt(h['urgency']['macro_f1'])} | {fmt(h['urgency']['accuracy'])} | "
+            f"{fmt(r['metrics']['critique_recall'])} ({r['metrics']['critique_support']} in eval, "
+            f"{r['metrics']['critique_predicted']} predicted) |")
+    sources = sorted({s for r in rows.values() for s in r["metrics"]["per_source"]})
+    lines += ["", "Per source, macro-F1 (sector is informative only on `signalconso_landing_fr`):", "",
+              "| system | source | n | sector F1 | root cause F1 | urgency F1 | root cause acc | urgency acc |",
+              "|---|---|---:|---:|---:|---:|---:|---:|"]
+    for name, r in rows.items():
+        for source in sources:
+            s = r["metrics"]["per_source"].get(source)
+            if not s:
+                continue
+            lines.append(f"| {name} | {source} | {s['n']} | {fmt(s['sector']['macro_f1'])} | "
+                         f"{fmt(s['root_cause']['macro_f1'])} | {fmt(s['urgency']['macro_f1'])} | "
+                         f"{fmt(s['root_cause']['accuracy'])} | {fmt(s['urgency']['accuracy'])} |")
+    lines += ["", "Systems:", ""]
+    lines += [f"- `{name}`: {r['description']}" for name, r in rows.items()]
+    if payload.get("goals"):
+        lines += ["", "Goals:", "", "| goal | measured | target | pass |", "|---|---|---|---|"]
+        for g in payload["goals"]:
+            lines.append(f"| {g['goal']} | {g['measured']} | {g['target']} | {'PASS' if g['pass'] else 'FAIL'} |")
+    return "\n".join(lines)
+
+
+def goals(rows: dict) -> list[dict]:
+    out = []
+    brief_peers = [n for n in rows if n in BRIEF_PEERS]
+    extra_peers = [n for n in rows if not n.startswith("pipeline") and n not in BRIEF_PEERS]
+    for candidate in ("pipeline", "pipeline_tuned"):
+        if candidate not in rows:
+            continue
+        h = rows[candidate]["metrics"]["heads"]
+        for peers, which in ((brief_peers, "every peer"), (extra_peers, "the extra baseline(s)")):
+            for head in HEADS:
+                best_peer = max(peers, key=lambda p: rows[p]["metrics"]["heads"][head]["macro_f1"], default=None)
+                if best_peer is None:
+                    continue
+                peer_f1 = rows[best_peer]["metrics"]["heads"][head]["macro_f1"]
+                out.append({"goal": f"{candidate} beats {which} on {head} macro-F1",
+                            "measured": f"{h[head]['macro_f1']:.3f} vs {best_peer} {peer_f1:.3f}",
+                            "target": "> best", "pass": h[head]["macro_f1"] > peer_f1})
+        for head in ("root_cause", "urgency"):
+            out.append({"goal": f"{candidate} {head} macro-F1", "measured": f"{h[head]['macro_f1']:.3f}",
+                        "target": ">= 0.70", "pass": h[head]["macro_f1"] >= 0.70})
+        cr = rows[candidate]["metrics"]["critique_recall"]
+        out.append({"goal": f"{candidate} critique recall", "measured": fmt(cr), "target": ">= 0.90",
+                    "pass": cr is not None and cr >= 0.90})
+    if "pipeline_corpus" in rows:
+        f1 = rows["pipeline_corpus"]["metrics"]["heads"]["root_cause"]["macro_f1"]
+        out.append({"goal": "default model out of the box (bundled corpus) root cause macro-F1",
+                    "measured": f"{f1:.3f}", "target": ">= 0.50", "pass": f1 >= 0.50})
+    return out
+
+
+def write_md(path: Path, body: str, command: str) -> None:
+    block = f"{START}\nCommand: `{command}`\n\n{body}\n{END}"
+    if path.is_file():
+        text = path.read_text(encoding="utf-8")
+        if START in text and END in text:
+            text = text[: text.index(START)] + block + text[text.index(END) + len(END):]
+        else:
+            text = text.rstrip() + "\n\n" + block + "\n"
+    else:
+        text = "# Accuracy benchmark\n\n" + block + "\n"
+    path.write_text(text, encoding="utf-8")
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--train", required=True)
+    parser.add_argument("--eval", required=True)
+    parser.add_argument("--corpus", default=str(REPO / "data" / "raw" / "corpus"),
+                        help="bundled corpus for pipeline_corpus")
+    parser.add_argument("--systems", default=",".join(ALL), help="comma-separated subset of: " + ", ".join(ALL))
+    parser.add_argument("--tuned", default=str(RESULTS / "tune.json"))
+    parser.add_argument("--out", default=str(RESULTS / "accuracy.json"))
+    parser.add_argument("--no-md", action="store_true", help="do not update accuracy.md")
+    parser.add_argument("--render-only", action="store_true",
+                        help="re-render goals and accuracy.md from --out without training anything")
+    parser.add_argument("--merge", action="store_true",
+                        help="keep the other systems already in --out (same train/eval) and replace these")
+    args = parser.parse_args(argv)
+
+    if args.render_only:
+        payload = json.loads(Path(args.out).read_text(encoding="utf-8"))
+        payload["goals"] = goals(payload["systems"])
+        body = markdown(payload)
+        print(body)
+        write_json(args.out, payload)
+        write_md(Path(args.out).with_suffix(".md"), body, payload["command"])
+        return 0
+    seed_everything()
+    train = load_split(args.train)
+    evaluation = load_split(args.eval)
+    corpus = None
+    systems = build_systems([s.strip() for s in args.systems.split(",") if s.strip()], Path(args.tuned))
+    payload = {"command": "python -m benchmarks.accuracy " + " ".join(argv if argv is not None else sys.argv[1:]),
+               "machine": machine(), "train": args.train, "eval": args.eval,
+               "n_train": int(len(train)), "n_eval": int(len(evaluation)), "systems": {}}
+    if args.merge and Path(args.out).is_file():
+        previous = json.loads(Path(args.out).read_text(encoding="utf-8"))
+        if (previous.get("train"), previous.get("eval")) == (args.train, args.eval):
+            payload["systems"] = {k: v for k, v in previous["systems"].items() if k not in systems}
+            payload["command"] = previous["command"] + "` + `" + payload["command"]
+    for name, system in systems.items():
+        data = train
+        if name in ("pipeline_corpus", "pipeline_plus_corpus"):
+            corpus = corpus if corpus is not None else load_split(args.corpus)
+            data = corpus if name == "pipeline_corpus" else pd.concat(
+                [corpus[["text", *HEADS]], train[["text", *HEADS]]], ignore_index=True)
+        start = time.perf_counter()
+        system.fit(data["text"].tolist(), data)
+        train_s = time.perf_counter() - start
+        start = time.perf_counter()
+        predicted = system.predict(evaluation["text"].tolist())
+        predict_s = time.perf_counter() - start
+        metrics = score(evaluation, predicted)
+        if getattr(system, "lr_used", None):
+            system.description += f" (lr used per head: {system.lr_used})"
+        payload["systems"][name] = {"description": system.description, "train_rows": int(len(data)),
+                                    "train_seconds": round(train_s, 2), "predict_seconds": round(predict_s, 3),
+                                    "metrics": metrics}
+        h = metrics["heads"]
+        print(f"{name}: train {train_s:.1f}s | " + " | ".join(
+            f"{head} F1 {h[head]['macro_f1']:.3f} acc {h[head]['accuracy']:.3f}" for head in HEADS) +
+            f" | critique recall {fmt(metrics['critique_recall'])}", file=sys.stderr, flush=True)
+    order = [n for n in ALL if n in payload["systems"]]
+    payload["systems"] = {n: payload["systems"][n] for n in order}
+    payload["goals"] = goals(payload["systems"])
+    body = markdown(payload)
+    print(body)
+    write_json(args.out, payload)
+    if not args.no_md:
+        write_md(Path(args.out).with_suffix(".md"), body, payload["command"])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

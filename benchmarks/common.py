@@ -1,0 +1,178 @@
+"""Shared helpers: data splits, settings variants, metrics, machine description.
+
+Only numbers leave these helpers: no function here prints or stores a text.
+"""
+from __future__ import annotations
+
+import copy
+import json
+import os
+import platform
+import random
+import subprocess
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from pipeline.config import Settings, load_settings
+from pipeline.evaluation import head_metrics
+from pipeline.taxonomy import HEADS, load_taxonomy
+
+REPO = Path(__file__).resolve().parent.parent
+RESULTS = REPO / "benchmarks" / "results"
+REAL = (REPO.parent / "shared" / "data" / "real") if (REPO.parent / "shared").is_dir() else Path("/work/shared/data/real")
+SEED = 13
+CRITIQUE = "critique"
+# The only source whose sector varies (see the data README): sector is informative there.
+SECTOR_SOURCE = "signalconso_landing_fr"
+
+
+def seed_everything(seed: int = SEED) -> None:
+    random.seed(seed)
+    np.random.seed(seed)
+    os.environ.setdefault("PYTHONHASHSEED", str(seed))
+
+
+def load_split(path: str | Path) -> pd.DataFrame:
+    """A labelled Parquet/CSV/JSONL split as plain Python strings (id, source, text, heads)."""
+    path = Path(path)
+    if path.is_dir():
+        from pipeline.training import load_labelled
+
+        frame = load_labelled(path, load_taxonomy())
+        frame["source"] = "bundled_corpus"
+    elif path.suffix == ".parquet":
+        frame = pd.read_parquet(path)
+    elif path.suffix == ".csv":
+        frame = pd.read_csv(path)
+    else:
+        frame = pd.read_json(path, lines=True)
+    if "source" not in frame.columns:
+        frame["source"] = "unknown"
+    keep = ["id", "source", "text", *[h for h in HEADS if h in frame.columns]]
+    out = frame[keep].copy()
+    for column in keep:
+        out[column] = out[column].astype(object).where(out[column].notna(), "").map(str)
+    return out.reset_index(drop=True)
+
+
+def settings_variant(model: dict | None = None, preprocess: dict | None = None,
+                     base: Settings | None = None) -> Settings:
+    """The project's settings with some [model] / [preprocess] entries replaced (in memory)."""
+    base = base or load_settings()
+    values = copy.deepcopy(base.values)
+    values["model"].update(model or {})
+    values["preprocess"].update(preprocess or {})
+    return Settings(base.home, values)
+
+
+# -- metrics -----------------------------------------------------------------------------
+def critique_recall(truth, predicted) -> float | None:
+    truth = np.asarray(truth, dtype=object)
+    predicted = np.asarray(predicted, dtype=object)
+    mask = truth == CRITIQUE
+    if not mask.any():
+        return None
+    return round(float((predicted[mask] == CRITIQUE).mean()), 4)
+
+
+def score(truth: pd.DataFrame, predicted: dict[str, np.ndarray], per_source: bool = True) -> dict:
+    """Macro-F1 and accuracy per head (overall and per source) and critique recall.
+
+    Macro-F1 is ``pipeline.evaluation.head_metrics``: averaged over the labels present
+    in the truth or the predictions of the rows scored.
+    """
+    taxonomy = load_taxonomy()
+    result: dict = {"n": int(len(truth)), "heads": {}, "per_source": {}}
+    for head in HEADS:
+        y_pred = np.asarray(["(non prédit)" if p is None else p for p in predicted[head]], dtype=object)
+        m = head_metrics(truth[head].to_numpy(), y_pred, taxonomy.ids(head))
+        result["heads"][head] = {"macro_f1": m["macro_f1"], "accuracy": m["accuracy"],
+                                 "per_label_f1": {k: v["f1"] for k, v in m["per_label"].items()}}
+    result["critique_recall"] = critique_recall(truth["urgency"], predicted["urgency"])
+    result["critique_support"] = int((truth["urgency"] == CRITIQUE).sum())
+    result["critique_predicted"] = int((np.asarray(predicted["urgency"], dtype=object) == CRITIQUE).sum())
+    if per_source:
+        for source in sorted(truth["source"].unique()):
+            mask = (truth["source"] == source).to_numpy()
+            sub = {}
+            for head in HEADS:
+                m = head_metrics(truth[head].to_numpy()[mask], np.asarray(predicted[head], dtype=object)[mask],
+                                 taxonomy.ids(head))
+                sub[head] = {"macro_f1": m["macro_f1"], "accuracy": m["accuracy"]}
+            sub["n"] = int(mask.sum())
+            result["per_source"][source] = sub
+    return result
+
+
+# -- environment --------------------------------------------------------------------------
+def machine() -> dict:
+    model_name = platform.processor() or ""
+    try:
+        for line in subprocess.run(["lscpu"], capture_output=True, text=True, check=False).stdout.splitlines():
+            if line.startswith("Model name"):
+                model_name = line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    try:
+        nproc = subprocess.run(["nproc"], capture_output=True, text=True, check=False).stdout.strip()
+    except OSError:
+        nproc = str(os.cpu_count())
+    try:
+        load = os.getloadavg()
+    except OSError:
+        load = None
+    from importlib import metadata
+
+    versions = {"python": platform.python_version()}
+    for name in ("scikit-learn", "spacy", "spacy-lookups-data", "numpy", "scipy", "pandas",
+                 "fasttext", "pyarrow", "psutil", "matplotlib"):
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            pass
+    return {"date": datetime.now(timezone.utc).isoformat(timespec="seconds"), "nproc": nproc,
+            "pipeline_sha256": pipeline_fingerprint(),
+            "cpu": model_name, "python": platform.python_version(),
+            "load_avg_at_start": [round(x, 2) for x in load] if load else None, "libraries": versions}
+
+
+def pipeline_fingerprint() -> str:
+    """SHA-256 (12 hex) of pipeline/*.py and settings.toml: which code a result measured.
+    The package is edited by others while benchmarks run; compare this across results."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for path in sorted((REPO / "pipeline").rglob("*")):
+        if path.suffix in {".py", ".toml", ".yaml"} and "__pycache__" not in path.parts:
+            digest.update(str(path.relative_to(REPO)).encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+def write_json(path: str | Path, payload: dict) -> None:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(payload, indent=2, ensure_ascii=False, default=_json_default) + "\n", encoding="utf-8")
+
+
+def _json_default(value):
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (np.floating,)):
+        return float(value)
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, Path):
+        return str(value)
+    raise TypeError(type(value))
+
+
+def fmt(value, digits: int = 3) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, float):
+        return f"{value:.{digits}f}"
+    return str(value)

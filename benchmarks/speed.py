@@ -1,0 +1,434 @@
+"""Speed: end-to-end batch scoring against peers, CLI cold start, memory at 1M rows, spaCy cost.
+
+    .venv/bin/python -m benchmarks.speed [--n 20000] [--repeats 5] \
+        [--parts batch,coldstart,preprocess,memory] [--memory-rows 1000000]
+
+All texts come from ``pool.parquet`` (real, unlabeled; only numbers are printed).
+
+* batch: N pool texts are written to a temporary Parquet file; each system then runs
+  read Parquet -> (preprocess) -> three heads -> write Parquet, end to end. This
+  pipeline goes through the CLI's own path (``io.read_table``, ``scoring.prepare_input``,
+  ``scoring.score_texts`` in chunks of ``[scoring] chunk_size // 2``, ``io.write_table``);
+  peers read with pandas, predict the three labels, write with pandas. Every model is
+  trained (on the labelled train split) before any timing; a warm-up run on 500 texts
+  precedes the timed runs; systems take turns inside each repeat, so that load from
+  other processes hits all of them alike. docs/s is the median over repeats; each
+  system's speed is reported as a ratio to TF-IDF + LogisticRegression of the SAME run.
+  The spaCy textcat ensemble scores N/10 texts (it is slow); its docs/s is per text.
+* coldstart: ``complaints predict "..." --model DIR`` in a subprocess, wall time, one
+  untimed run then the median of 5; DIR is a model trained by ``complaints train``
+  into a temporary folder.
+* preprocess: ``FrenchPreprocessor.transform`` docs/s in "lookup" and "model" modes
+  and the raw ``spacy.blank("fr")`` tokenizer, on the same pool texts (model mode on
+  N/10 texts).
+* memory: peak RSS (``/usr/bin/time -v``, else psutil polling) of a subprocess that
+  scores a Parquet file of ``--memory-rows`` rows (pool texts repeated, unique ids),
+  streamed with ``pyarrow.ParquetFile.iter_batches`` in chunks of ``[scoring]
+  chunk_size``, predictions appended to a Parquet writer.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .common import REAL, REPO, RESULTS, SEED, load_split, machine, write_json
+
+VENV_BIN = Path(sys.executable).parent
+COLD_TEXT = ("Bonjour, ma box internet ne fonctionne plus depuis trois jours et personne ne répond "
+             "au service client malgré mes appels. Je demande un geste commercial.")
+START, END = "<!-- generated:start -->", "<!-- generated:end -->"
+
+
+def log(*args):
+    print(*args, file=sys.stderr, flush=True)
+
+
+def pool_texts(n: int, seed: int = SEED) -> pd.DataFrame:
+    pool = pd.read_parquet(REAL / "pool.parquet", columns=["id", "text"])
+    pool = pool[pool["text"].notna()]
+    if n < len(pool):
+        pool = pool.sample(n=n, random_state=seed)
+    return pd.DataFrame({"id": pool["id"].astype(str).to_numpy(), "text": pool["text"].astype(str).to_numpy()})
+
+
+# -- batch scoring: end-to-end runners -------------------------------------------------------
+def run_pipeline_file(model, settings, src: Path, dst: Path) -> int:
+    from pipeline.io import read_table, write_table
+    from pipeline.scoring import prepare_input, score_texts
+
+    frame = read_table(src)
+    ids, texts, flags = prepare_input(frame, None, "id", str(src))
+    result = score_texts(model, ids, texts, flags, settings["scoring"]["chunk_size"] // 2)
+    write_table(result, dst)
+    return len(result)
+
+
+def run_peer_file(system, src: Path, dst: Path) -> int:
+    frame = pd.read_parquet(src, columns=["id", "text"])
+    texts = ["" if t is None else str(t) for t in frame["text"].tolist()]
+    predicted = system.predict(texts)
+    out = pd.DataFrame({"id": frame["id"].to_numpy(), **{h: predicted[h] for h in predicted}})
+    out.to_parquet(dst, index=False)
+    return len(out)
+
+
+def train_systems(train: pd.DataFrame) -> dict:
+    from pipeline.config import load_settings
+    from pipeline.taxonomy import load_taxonomy
+    from pipeline.training import fit_model
+
+    from .peers import FastTextSystem, SpacyTextcat, TfidfLR
+
+    settings = load_settings()
+    systems = {}
+    timings = {}
+    start = time.perf_counter()
+    model = fit_model(train, settings, "bench", load_taxonomy())
+    timings["pipeline"] = time.perf_counter() - start
+    systems["pipeline"] = ("pipeline", (model, settings))
+    # Inference cost does not depend on the number of epochs: the textcat models are
+    # trained for 2 epochs here (accuracy.py trains them fully).
+    for name, system in (("tfidf_lr", TfidfLR()), ("fasttext", FastTextSystem()),
+                         ("spacy_textcat_bow", SpacyTextcat("bow", epochs=2)),
+                         ("spacy_textcat_ensemble", SpacyTextcat("ensemble", epochs=2))):
+        start = time.perf_counter()
+        system.fit(train["text"].tolist(), train)
+        timings[name] = time.perf_counter() - start
+        systems[name] = ("peer", system)
+        log(f"trained {name} in {timings[name]:.0f}s")
+    return systems
+
+
+def batch(n: int, repeats: int, tmp: Path) -> dict:
+    train = load_split(REAL / "train.parquet")
+    systems = train_systems(train)
+    texts = pool_texts(n)
+    files = {"full": tmp / "batch_full.parquet", "small": tmp / "batch_small.parquet",
+             "warm": tmp / "batch_warm.parquet"}
+    texts.to_parquet(files["full"], index=False)
+    texts.iloc[: max(1, n // 10)].to_parquet(files["small"], index=False)
+    texts.iloc[:500].to_parquet(files["warm"], index=False)
+    inputs = {name: files["small"] if name == "spacy_textcat_ensemble" else files["full"] for name in systems}
+    sizes = {name: (max(1, n // 10) if name == "spacy_textcat_ensemble" else n) for name in systems}
+
+    def run(name, src, dst):
+        kind, obj = systems[name]
+        if kind == "pipeline":
+            return run_pipeline_file(obj[0], obj[1], src, dst)
+        return run_peer_file(obj, src, dst)
+
+    for name in systems:  # warm-up: caches, lazy spaCy objects, page cache
+        run(name, files["warm"], tmp / f"warm_{name}.parquet")
+    seconds = {name: [] for name in systems}
+    for r in range(repeats):
+        for name in systems:
+            dst = tmp / f"out_{name}.parquet"
+            start = time.perf_counter()
+            rows = run(name, inputs[name], dst)
+            seconds[name].append(time.perf_counter() - start)
+            assert rows == sizes[name], (name, rows)
+            dst.unlink()
+        log(f"repeat {r + 1}/{repeats}: " + ", ".join(f"{k} {sizes[k] / v[-1]:.0f} docs/s" for k, v in seconds.items()))
+    docs_s = {name: sizes[name] / statistics.median(s) for name, s in seconds.items()}
+    base = docs_s["tfidf_lr"]
+    results = {name: {"docs": sizes[name], "median_s": round(statistics.median(seconds[name]), 3),
+                      "runs_s": [round(x, 3) for x in seconds[name]], "docs_per_s": round(docs_s[name], 1),
+                      "ratio_vs_tfidf_lr": round(docs_s[name] / base, 3),
+                      # the same ratio taken inside each repeat, then the median: steadier under load
+                      "ratio_vs_tfidf_lr_paired_median": round(statistics.median(
+                          (sizes[name] / s) / (sizes["tfidf_lr"] / t) for s, t in zip(seconds[name], seconds["tfidf_lr"])), 3),
+                      "pipeline_vs_this": round(docs_s["pipeline"] / docs_s[name], 3)}
+               for name in systems}
+    return {"n": n, "repeats": repeats, "systems": results}
+
+
+# -- preprocessing alone ------------------------------------------------------------------------
+def preprocess(n: int, repeats: int) -> dict:
+    import spacy
+
+    from pipeline.preprocess import FrenchPreprocessor
+
+    train = load_split(REAL / "train.parquet")["text"].tolist()
+    texts = pool_texts(n)["text"].tolist()
+    small = texts[: max(1, n // 10)]
+    lookup = FrenchPreprocessor(mode="lookup").fit(train)
+    model = FrenchPreprocessor(mode="model").fit(train)
+    blank = spacy.blank("fr")
+    lookup.transform(texts[:200])
+    model.transform(small[:50])
+    list(blank.tokenizer.pipe(texts[:200]))
+    jobs = {
+        "spacy.blank('fr') tokenizer only (tokenizer.pipe)": (lambda: list(blank.tokenizer.pipe(texts, batch_size=256)), len(texts)),
+        "FrenchPreprocessor lookup (normalise + tokenizer + lookup lemmas + filter)": (lambda: lookup.transform(texts), len(texts)),
+        "FrenchPreprocessor model (fr_core_news_sm, no parser/NER)": (lambda: model.transform(small), len(small)),
+    }
+    seconds = {k: [] for k in jobs}
+    for _ in range(repeats):
+        for name, (fn, _) in jobs.items():
+            start = time.perf_counter()
+            fn()
+            seconds[name].append(time.perf_counter() - start)
+    out = {name: {"docs": size, "median_s": round(statistics.median(seconds[name]), 3),
+                  "docs_per_s": round(size / statistics.median(seconds[name]), 1)} for name, (_, size) in jobs.items()}
+    base = out["spacy.blank('fr') tokenizer only (tokenizer.pipe)"]["docs_per_s"]
+    for v in out.values():
+        v["ratio_vs_blank_tokenizer"] = round(v["docs_per_s"] / base, 3)
+    return {"repeats": repeats, "modes": out}
+
+
+# -- CLI cold start -------------------------------------------------------------------------------
+def train_cli_model(tmp: Path) -> Path:
+    out = tmp / "cli_model"
+    env = {**os.environ, "COMPLAINTS_HOME": str(tmp / "home")}
+    (tmp / "home").mkdir(exist_ok=True)
+    subprocess.run([str(VENV_BIN / "complaints"), "train", "--data", str(REAL / "train.parquet"),
+                    "--out", str(out), "--no-promote"], check=True, env=env,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return out
+
+
+def coldstart(tmp: Path, model_dir: Path, runs: int = 5) -> dict:
+    cmd = [str(VENV_BIN / "complaints"), "predict", COLD_TEXT, "--model", str(model_dir)]
+    env = {**os.environ, "COMPLAINTS_HOME": str(tmp / "home")}
+    times = []
+    for i in range(runs + 1):
+        start = time.perf_counter()
+        proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
+        elapsed = time.perf_counter() - start
+        if proc.returncode != 0:
+            raise RuntimeError(f"complaints predict failed: {proc.stderr[-500:]}")
+        times.append(elapsed)
+    # the bare interpreter start, for reference
+    bare = []
+    for _ in range(3):
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-c", "pass"], check=True)
+        bare.append(time.perf_counter() - start)
+    return {"command": "complaints predict \"<one synthetic complaint>\" --model DIR",
+            "first_run_s": round(times[0], 3), "runs_s": [round(t, 3) for t in times[1:]],
+            "median_s": round(statistics.median(times[1:]), 3),
+            "python_startup_median_s": round(statistics.median(bare), 3),
+            "model_file_mb": round(sum(p.stat().st_size for p in model_dir.iterdir()) / 1e6, 1)}
+
+
+# -- peak memory, streamed 1M rows ---------------------------------------------------------------
+def build_big_file(rows: int, path: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    pool = pd.read_parquet(REAL / "pool.parquet", columns=["text"])["text"].dropna().astype(str).tolist()
+    writer = None
+    block = 50_000
+    try:
+        for start in range(0, rows, block):
+            size = min(block, rows - start)
+            texts = [pool[(start + i) % len(pool)] for i in range(size)]
+            table = pa.table({"id": [f"r{start + i}" for i in range(size)], "text": texts})
+            if writer is None:
+                writer = pq.ParquetWriter(path, table.schema)
+            writer.write_table(table, row_group_size=block)
+    finally:
+        if writer is not None:
+            writer.close()
+
+
+def stream_worker(src: str, dst: str, model_dir: str, chunk: int) -> None:
+    """Child process: load a model, score a Parquet file chunk by chunk, append to Parquet."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from pipeline.registry import load_model
+
+    model = load_model(Path(model_dir))
+    writer = None
+    done = 0
+    start = time.perf_counter()
+    for batch in pq.ParquetFile(src).iter_batches(batch_size=chunk, columns=["id", "text"]):
+        frame = model.predict_frame(batch.column("text").to_pylist(), batch.column("id").to_pylist())
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+        if writer is None:
+            writer = pq.ParquetWriter(dst, table.schema)
+        writer.write_table(table)
+        done += len(frame)
+    if writer is not None:
+        writer.close()
+    print(json.dumps({"rows": done, "seconds": round(time.perf_counter() - start, 1)}))
+
+
+def memory(tmp: Path, model_dir: Path, rows: int, chunk: int) -> dict:
+    src, dst = tmp / "big.parquet", tmp / "big_scored.parquet"
+    start = time.perf_counter()
+    build_big_file(rows, src)
+    log(f"built {rows} rows in {time.perf_counter() - start:.0f}s ({src.stat().st_size / 1e6:.0f} MB)")
+    cmd = [sys.executable, "-m", "benchmarks.speed", "--stream-worker", str(src), str(dst), str(model_dir), str(chunk)]
+    use_time = Path("/usr/bin/time").exists()
+    start = time.perf_counter()
+    if use_time:
+        proc = subprocess.run(["/usr/bin/time", "-v", *cmd], capture_output=True, text=True, cwd=REPO)
+        peak_kb = next(int(l.split(":")[1]) for l in proc.stderr.splitlines() if "Maximum resident set size" in l)
+        method = "/usr/bin/time -v (Maximum resident set size)"
+    else:
+        import psutil
+
+        child = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO)
+        ps, peak_kb = psutil.Process(child.pid), 0
+        while child.poll() is None:
+            try:
+                peak_kb = max(peak_kb, ps.memory_info().rss // 1024)
+            except psutil.Error:
+                break
+            time.sleep(0.2)
+        stdout, stderr = child.communicate()
+        proc = subprocess.CompletedProcess(cmd, child.returncode, stdout, stderr)
+        method = "psutil RSS polled every 0.2 s"
+    wall = time.perf_counter() - start
+    if proc.returncode != 0:
+        raise RuntimeError(f"stream worker failed: {proc.stderr[-800:]}")
+    inner = json.loads(proc.stdout.strip().splitlines()[-1])
+    return {"rows": inner["rows"], "chunk": chunk, "peak_rss_mb": round(peak_kb / 1024, 1), "method": method,
+            "wall_s": round(wall, 1), "scoring_s": inner["seconds"],
+            "docs_per_s": round(inner["rows"] / inner["seconds"], 1),
+            "input_mb": round(src.stat().st_size / 1e6, 1), "output_mb": round(dst.stat().st_size / 1e6, 1)}
+
+
+# -- report -----------------------------------------------------------------------------------------
+def goals(payload: dict) -> list[dict]:
+    out = []
+    b = payload.get("batch", {}).get("systems")
+    if b:
+        r = b["pipeline"]["ratio_vs_tfidf_lr"]
+        out.append({"goal": "batch scoring >= 0.5x TF-IDF+LR", "measured": f"{r:.2f}x", "pass": r >= 0.5})
+        if "spacy_textcat_ensemble" in b:
+            r = b["spacy_textcat_ensemble"]["pipeline_vs_this"]
+            out.append({"goal": ">= 20x spaCy textcat ensemble", "measured": f"{r:.1f}x", "pass": r >= 20})
+    c = payload.get("coldstart")
+    if c:
+        out.append({"goal": "cold start <= 2 s", "measured": f"{c['median_s']:.2f} s", "pass": c["median_s"] <= 2.0})
+    m = payload.get("memory")
+    if m:
+        out.append({"goal": f"peak memory <= 1.5 GB for {m['rows']:,} rows",
+                    "measured": f"{m['peak_rss_mb']:.0f} MB ({m['wall_s']:.0f} s wall)",
+                    "pass": m["peak_rss_mb"] <= 1536})
+    return out
+
+
+def markdown(payload: dict) -> str:
+    mach = payload["machine"]
+    lines = [f"{mach['date']} · {mach['nproc']} cores · {mach['cpu']} · load average at start "
+             f"{mach['load_avg_at_start']}", ""]
+    if "batch" in payload:
+        b = payload["batch"]
+        lines += [f"### End-to-end batch scoring ({b['n']:,} pool texts, median of {b['repeats']})", "",
+                  "| system | docs | median s | docs/s | × TF-IDF+LR (same run) | × TF-IDF+LR, paired per repeat | this pipeline ÷ system |",
+                  "|---|---:|---:|---:|---:|---:|---:|"]
+        for name, r in b["systems"].items():
+            lines.append(f"| {name} | {r['docs']:,} | {r['median_s']:.2f} | {r['docs_per_s']:,.0f} | "
+                         f"{r['ratio_vs_tfidf_lr']:.2f} | {r.get('ratio_vs_tfidf_lr_paired_median', float('nan')):.2f} | "
+                         f"{r['pipeline_vs_this']:.2f} |")
+        lines.append("")
+    if "preprocess" in payload:
+        p = payload["preprocess"]
+        lines += [f"### spaCy preprocessing alone (median of {p['repeats']})", "",
+                  "| step | docs | median s | docs/s | × blank tokenizer |", "|---|---:|---:|---:|---:|"]
+        for name, r in p["modes"].items():
+            lines.append(f"| {name} | {r['docs']:,} | {r['median_s']:.2f} | {r['docs_per_s']:,.0f} | "
+                         f"{r['ratio_vs_blank_tokenizer']:.2f} |")
+        lines.append("")
+    if "coldstart" in payload:
+        c = payload["coldstart"]
+        lines += ["### CLI cold start", "",
+                  f"`{c['command']}`: median {c['median_s']:.2f} s over {len(c['runs_s'])} runs "
+                  f"({', '.join(f'{x:.2f}' for x in c['runs_s'])}; first, untimed run {c['first_run_s']:.2f} s). "
+                  f"Bare `python -c pass`: {c['python_startup_median_s']:.2f} s. Model folder: {c['model_file_mb']} MB.", ""]
+    if "memory" in payload:
+        m = payload["memory"]
+        lines += ["### Peak memory, streamed scoring", "",
+                  f"{m['rows']:,} rows ({m['input_mb']} MB Parquet, pool texts repeated), chunks of {m['chunk']}: "
+                  f"peak RSS **{m['peak_rss_mb']:.0f} MB** ({m['method']}), wall {m['wall_s']:.0f} s "
+                  f"({m['docs_per_s']:,.0f} docs/s scoring), output {m['output_mb']} MB.", ""]
+    if payload.get("goals"):
+        lines += ["### Goals", "", "| goal | measured | pass |", "|---|---|---|"]
+        lines += [f"| {g['goal']} | {g['measured']} | {'PASS' if g['pass'] else 'FAIL'} |" for g in payload["goals"]]
+    return "\n".join(lines)
+
+
+def write_md(path: Path, body: str, command: str) -> None:
+    block = f"{START}\nCommand: `{command}`\n\n{body}\n{END}"
+    if path.is_file():
+        text = path.read_text(encoding="utf-8")
+        if START in text and END in text:
+            text = text[: text.index(START)] + block + text[text.index(END) + len(END):]
+        else:
+            text = text.rstrip() + "\n\n" + block + "\n"
+    else:
+        text = "# Speed benchmark\n\n" + block + "\n"
+    path.write_text(text, encoding="utf-8")
+
+
+def main(argv=None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] == "--stream-worker":
+        stream_worker(argv[1], argv[2], argv[3], int(argv[4]))
+        return 0
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--n", type=int, default=20000, help="pool texts for batch scoring")
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--parts", default="batch,coldstart,preprocess",
+                        help="comma-separated: batch, coldstart, preprocess, memory")
+    parser.add_argument("--memory-rows", type=int, default=1_000_000)
+    parser.add_argument("--out", default=str(RESULTS / "speed.json"))
+    args = parser.parse_args(argv)
+    parts = {p.strip() for p in args.parts.split(",") if p.strip()}
+
+    out_path = Path(args.out)
+    # parts measured in separate runs are merged into one JSON
+    payload = json.loads(out_path.read_text(encoding="utf-8")) if out_path.is_file() else {}
+    payload["machine"] = machine()
+    payload.setdefault("commands", {})
+    command = "python -m benchmarks.speed " + " ".join(argv)
+    tmp = Path(tempfile.mkdtemp(prefix="complaints-speed-"))
+    payload.setdefault("measured", {})
+    for part in parts:  # when and on which code each part was measured (the header shows the last run)
+        m = machine()
+        payload["measured"][part] = {k: m[k] for k in ("date", "load_avg_at_start", "pipeline_sha256")}
+    try:
+        if "batch" in parts:
+            payload["batch"] = batch(args.n, args.repeats, tmp)
+            payload["commands"]["batch"] = command
+        if "preprocess" in parts:
+            payload["preprocess"] = preprocess(args.n, max(3, args.repeats // 2 + 1))
+            payload["commands"]["preprocess"] = command
+        if parts & {"coldstart", "memory"}:
+            model_dir = train_cli_model(tmp)
+            if "coldstart" in parts:
+                payload["coldstart"] = coldstart(tmp, model_dir)
+                payload["commands"]["coldstart"] = command
+            if "memory" in parts:
+                from pipeline.config import load_settings
+
+                payload["memory"] = memory(tmp, model_dir, args.memory_rows, load_settings()["scoring"]["chunk_size"])
+                payload["commands"]["memory"] = command
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    payload["goals"] = goals(payload)
+    body = markdown(payload)
+    print(body)
+    write_json(out_path, payload)
+    cmds = "`, `".join(dict.fromkeys(payload["commands"].values()))
+    write_md(out_path.with_suffix(".md"), body, cmds)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
