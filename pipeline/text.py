@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 # Typed placeholders written by the privacy masking (``<EMAIL>``...) map to the same
 # tokens, so a model trained on raw text scores masked text the same way.
@@ -39,6 +40,9 @@ _GLUED_NN = re.compile(r"(?<=[,.!?:;)])nn(?=[a-zà-ÿ])")
 PLACEHOLDERS = ("URL", "EMAIL", "MENTION", "TEL", "MONTANT", "DATE")
 
 
+# Both feature branches (spaCy lemmas, character n-grams) normalise the same texts in
+# the same call: the memo makes the second pass free. Sized above a scoring chunk.
+@lru_cache(maxsize=8192)
 def normalise(text: str) -> str:
     """Unicode NFKC, one space between words, lower case, placeholder tokens."""
     text = unicodedata.normalize("NFKC", text)
