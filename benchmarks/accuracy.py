@@ -30,14 +30,13 @@ import pandas as pd
 
 from pipeline.taxonomy import HEADS
 
-from .common import RESULTS, REPO, fmt, load_split, machine, score, seed_everything, settings_variant, write_json
+from .common import RESULTS, REPO, fmt, load_split, machine, score, seed_everything, settings_variant, write_json, write_md
 from .peers import FastTextSystem, PipelineSystem, SpacyTextcat, TfidfLR
 
 ALL = ("pipeline", "pipeline_plus_corpus", "pipeline_tuned", "pipeline_corpus", "tfidf_lr", "tfidf_lr_balanced", "fasttext",
        "spacy_textcat_bow", "spacy_textcat_ensemble")
 # The peers named in the benchmark's brief; other non-pipeline rows are extra baselines.
 BRIEF_PEERS = ("tfidf_lr", "fasttext", "spacy_textcat_bow", "spacy_textcat_ensemble")
-START, END = "<!-- generated:start -->", "<!-- generated:end -->"
 
 
 def tuned_settings(path: Path):
@@ -149,19 +148,6 @@ def goals(rows: dict) -> list[dict]:
     return out
 
 
-def write_md(path: Path, body: str, command: str) -> None:
-    block = f"{START}\nCommand: `{command}`\n\n{body}\n{END}"
-    if path.is_file():
-        text = path.read_text(encoding="utf-8")
-        if START in text and END in text:
-            text = text[: text.index(START)] + block + text[text.index(END) + len(END):]
-        else:
-            text = text.rstrip() + "\n\n" + block + "\n"
-    else:
-        text = "# Accuracy benchmark\n\n" + block + "\n"
-    path.write_text(text, encoding="utf-8")
-
-
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--train", required=True)
@@ -184,7 +170,7 @@ def main(argv=None) -> int:
         body = markdown(payload)
         print(body)
         write_json(args.out, payload)
-        write_md(Path(args.out).with_suffix(".md"), body, payload["command"])
+        write_md(Path(args.out).with_suffix(".md"), body, payload["command"], "Accuracy benchmark")
         return 0
     seed_everything()
     train = load_split(args.train)
@@ -228,7 +214,7 @@ def main(argv=None) -> int:
     print(body)
     write_json(args.out, payload)
     if not args.no_md:
-        write_md(Path(args.out).with_suffix(".md"), body, payload["command"])
+        write_md(Path(args.out).with_suffix(".md"), body, payload["command"], "Accuracy benchmark")
     return 0
 
 

@@ -176,3 +176,20 @@ def fmt(value, digits: int = 3) -> str:
     if isinstance(value, float):
         return f"{value:.{digits}f}"
     return str(value)
+
+
+GENERATED_START, GENERATED_END = "<!-- generated:start -->", "<!-- generated:end -->"
+
+
+def write_md(path: Path, body: str, command: str, title: str) -> None:
+    """Replace the generated block of a results page (hand-written notes around it stay)."""
+    block = f"{GENERATED_START}\nCommand: `{command}`\n\n{body}\n{GENERATED_END}"
+    if path.is_file():
+        text = path.read_text(encoding="utf-8")
+        if GENERATED_START in text and GENERATED_END in text:
+            text = text[: text.index(GENERATED_START)] + block + text[text.index(GENERATED_END) + len(GENERATED_END):]
+        else:
+            text = text.rstrip() + "\n\n" + block + "\n"
+    else:
+        text = f"# {title}\n\n" + block + "\n"
+    path.write_text(text, encoding="utf-8")

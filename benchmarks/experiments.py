@@ -39,7 +39,7 @@ from joblib import Parallel, delayed
 from pipeline.taxonomy import HEADS
 
 from .common import REAL, RESULTS, machine, write_json
-from .tune import Folds, _features, _fit_predict_fold, _labels, _metrics, log
+from .tune import Folds, _features, _fit_predict_fold, _labels, _metrics, log, merge_folds
 
 RATINGS = (1.0, 2.0, 3.0, 4.0, 5.0)
 
@@ -93,36 +93,6 @@ def fold_run(folds: Folds, fold: int, model_cfg: dict, pre: dict, experiments: d
             Xt, Xv = sp.hstack([Xt, mt]).tocsr(), sp.hstack([Xv, mv]).tocsr()
         outs[name] = _fit_predict_fold(Xt, Xv, y_train, val_texts, model_cfg, exp.get("variant", {}))
     return outs
-
-
-def merge(folds: Folds, fold_outs: list, name: str) -> dict:
-    merged = {}
-    for head in HEADS:
-        classes = sorted(set().union(*[set(fo[name][head]["classes"]) for fo in fold_outs]))
-
-        def pad(fo, key):
-            arr = fo[name][head][key]
-            full = np.full((arr.shape[0], len(classes)), -np.inf if key == "decision" else 0.0)
-            for j, c in enumerate(fo[name][head]["classes"]):
-                full[:, classes.index(c)] = arr[:, j]
-            return full
-        merged[head] = {"classes": np.asarray(classes, dtype=object),
-                        "proba": np.vstack([pad(fo, "proba") for fo in fold_outs]),
-                        "decision": np.vstack([pad(fo, "decision") for fo in fold_outs])}
-    return merged
-
-
-EXPERIMENTS = {
-    "chosen settings": {},
-    "+channel": {"channel": True},
-    "+rating": {"rating": True},
-    "+channel+rating": {"channel": True, "rating": True},
-    "char n-grams on normalised text": {"char_norm": True},
-    "urgency C=0.25 (per-head C)": {"variant": {"C_per_head": {"urgency": 0.25}}},
-    "char on normalised text + urgency C=0.25": {"char_norm": True, "variant": {"C_per_head": {"urgency": 0.25}}},
-    "char on normalised text + urgency C=0.25 +channel+rating": {
-        "char_norm": True, "channel": True, "rating": True, "variant": {"C_per_head": {"urgency": 0.25}}},
-}
 
 
 def dev_run(train, dev, model_cfg, pre, experiments, sources) -> dict:
@@ -204,7 +174,7 @@ def main(argv=None) -> int:
     truth = train.iloc[order].reset_index(drop=True)
     cv = {}
     for name in experiments:
-        cv[name] = _metrics(truth, _labels(merge(folds, fold_outs, name), truth["text"].tolist()))
+        cv[name] = _metrics(truth, _labels(merge_folds(fold_outs, name), truth["text"].tolist()))
         log(f"[cv] {name}: " + json.dumps(cv[name]))
     payload = {"command": "python -m benchmarks.experiments " + " ".join(argv or sys.argv[1:]),
                "machine": machine(), "settings_from": tuned_from, "model": model_cfg, "preprocess": pre,

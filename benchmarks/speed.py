@@ -42,12 +42,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .common import REAL, REPO, RESULTS, SEED, load_split, machine, write_json
+from .common import REAL, REPO, RESULTS, SEED, load_split, machine, write_json, write_md
 
 VENV_BIN = Path(sys.executable).parent
 COLD_TEXT = ("Bonjour, ma box internet ne fonctionne plus depuis trois jours et personne ne répond "
              "au service client malgré mes appels. Je demande un geste commercial.")
-START, END = "<!-- generated:start -->", "<!-- generated:end -->"
 
 
 def log(*args):
@@ -363,19 +362,6 @@ def markdown(payload: dict) -> str:
     return "\n".join(lines)
 
 
-def write_md(path: Path, body: str, command: str) -> None:
-    block = f"{START}\nCommand: `{command}`\n\n{body}\n{END}"
-    if path.is_file():
-        text = path.read_text(encoding="utf-8")
-        if START in text and END in text:
-            text = text[: text.index(START)] + block + text[text.index(END) + len(END):]
-        else:
-            text = text.rstrip() + "\n\n" + block + "\n"
-    else:
-        text = "# Speed benchmark\n\n" + block + "\n"
-    path.write_text(text, encoding="utf-8")
-
-
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv and argv[0] == "--stream-worker":
@@ -426,7 +412,7 @@ def main(argv=None) -> int:
     print(body)
     write_json(out_path, payload)
     cmds = "`, `".join(dict.fromkeys(payload["commands"].values()))
-    write_md(out_path.with_suffix(".md"), body, cmds)
+    write_md(out_path.with_suffix(".md"), body, cmds, "Speed benchmark")
     return 0
 
 

@@ -57,6 +57,27 @@ MODEL_KEYS = ("word_ngram_max", "char_ngram_min", "char_ngram_max", "min_df", "m
               "loss", "C", "calibration")
 
 
+def merge_folds(fold_outs: list, name: str) -> dict:
+    """Stack the out-of-fold probabilities and decisions of one variant, per head.
+
+    Every fold sees every class when folds are stratified on root cause and classes have
+    at least n_folds examples; a class missing from a fold is padded (0 / -inf)."""
+    merged = {}
+    for head in HEADS:
+        classes = sorted(set().union(*[set(fo[name][head]["classes"]) for fo in fold_outs]))
+
+        def pad(fo, key):
+            arr = fo[name][head][key]
+            full = np.full((arr.shape[0], len(classes)), -np.inf if key == "decision" else 0.0)
+            for j, c in enumerate(fo[name][head]["classes"]):
+                full[:, classes.index(c)] = arr[:, j]
+            return full
+        merged[head] = {"classes": np.asarray(classes, dtype=object),
+                        "proba": np.vstack([pad(fo, "proba") for fo in fold_outs]),
+                        "decision": np.vstack([pad(fo, "decision") for fo in fold_outs])}
+    return merged
+
+
 class CachedPreprocessor(TransformerMixin, BaseEstimator):
     """Stands in for FrenchPreprocessor: text -> the string a fitted preprocessor gave."""
 
@@ -255,20 +276,7 @@ def run_config(folds: Folds, model_cfg: dict, preprocess: dict, variants: dict[s
     texts = truth["text"].tolist()
     results = {}
     for name, variant in variants.items():
-        merged = {}
-        for head in HEADS:
-            classes = sorted(set().union(*[set(fo[name][head]["classes"]) for fo in fold_outs]))
-            # every fold sees every class when folds are stratified on root cause and
-            # classes have >= n_folds examples; pad otherwise
-            def pad(fo, key):
-                arr = fo[name][head][key]
-                full = np.full((arr.shape[0], len(classes)), -np.inf if key == "decision" else 0.0)
-                for j, c in enumerate(fo[name][head]["classes"]):
-                    full[:, classes.index(c)] = arr[:, j]
-                return full
-            merged[head] = {"classes": np.asarray(classes, dtype=object),
-                            "proba": np.vstack([pad(fo, "proba") for fo in fold_outs]),
-                            "decision": np.vstack([pad(fo, "decision") for fo in fold_outs])}
+        merged = merge_folds(fold_outs, name)
         preds = _labels(merged, texts, by=variant.get("by", "proba"), critique_tau=variant.get("critique_tau", "shipped"))
         results[name] = _metrics(truth, preds)
         if keep_outputs:
