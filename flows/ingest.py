@@ -9,8 +9,7 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_table_artifact
 
 from flows._common import IO_TASK, home_argument, run_cli, settings_for
-from pipeline.ingest import ingest_file, inbox_files, purge_raw_texts, remove_ingest_debris, summarise
-from pipeline.locking import exclusive
+from pipeline.ingest import ingest_file, ingest_session, summarise
 
 
 @task(**IO_TASK)
@@ -28,12 +27,9 @@ def ingest(home: str | None = None, names: str | None = None) -> dict:
     logger = get_run_logger()
     settings = settings_for(home)
     started = time.perf_counter()
-    with exclusive(settings.paths.processed / ".ingest.lock"):
-        remove_ingest_debris(settings)
-        purged = purge_raw_texts(settings)
+    with ingest_session(settings) as (files, purged):
         if purged:
             logger.info("raw-text retention: %d day(s) of unmasked texts deleted", purged)
-        files = inbox_files(settings)
         logger.info("%d file(s) in %s", len(files), settings.paths.inbox)
         reports = [ingest_one(str(path), str(settings.home), names) for path in files]
     for r in reports:

@@ -54,7 +54,7 @@ def _predict_file(model, settings, args) -> int:
     ids, texts, flags = prepare_input(frame, args.text_column, args.id_column, str(args.input))
     bar = _progress(len(texts), args.quiet)
     try:
-        result = score_texts(model, ids, texts, flags, settings["scoring"]["chunk_size"] // 2,
+        result = score_texts(model, ids, texts, flags, settings["scoring"]["chunk_size"],
                              progress=bar.update if bar else None)
     finally:
         if bar:

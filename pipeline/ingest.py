@@ -16,6 +16,7 @@ duplicated, nothing lost. Conservation holds per file and is recorded:
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import re
@@ -24,6 +25,7 @@ import unicodedata
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Iterator
 
 import numpy as np
 import pandas as pd
@@ -265,15 +267,23 @@ def _finish(path: Path, report: FileReport, settings: Settings, day: str, reject
         raise StorageError(f"cannot archive {path.name} into {target_dir}: {exc.strerror or exc}") from None
 
 
-def ingest_inbox(settings: Settings, *, names: str | None = None) -> list[dict]:
-    """Every file of the inbox, one at a time, under a lock (two runs never share a file)."""
-    reports = []
+@contextlib.contextmanager
+def ingest_session(settings: Settings) -> Iterator[tuple[list[Path], int]]:
+    """The lock every ingest run holds, housekeeping done first, then the inbox files.
+
+    Yields ``(files, purged)``: debris of a killed run is removed and unmasked texts
+    past their retention are deleted (``purged`` = day folders removed) before any file
+    is read, whichever caller runs the ingestion (library, CLI or flow)."""
     with exclusive(settings.paths.processed / ".ingest.lock"):
         remove_ingest_debris(settings)
-        for path in inbox_files(settings):
-            if path.exists():
-                reports.append(ingest_file(path, settings, names=names).as_dict())
-    return reports
+        purged = purge_raw_texts(settings)
+        yield inbox_files(settings), purged
+
+
+def ingest_inbox(settings: Settings, *, names: str | None = None) -> list[dict]:
+    """Every file of the inbox, one at a time, under a lock (two runs never share a file)."""
+    with ingest_session(settings) as (files, _):
+        return [ingest_file(path, settings, names=names).as_dict() for path in files if path.exists()]
 
 
 def purge_raw_texts(settings: Settings, today: datetime | None = None) -> int:

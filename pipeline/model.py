@@ -107,7 +107,8 @@ class ComplaintModel:
         """One row per input text, in order: labels, probabilities, review, evidence."""
         texts = ["" if t is None else str(t) for t in texts]
         ids = [str(i) for i in ids] if ids is not None else [str(i + 1) for i in range(len(texts))]
-        flags = [input_flags(t) for t in texts]
+        max_chars = self.pipeline.named_steps["features"].transformer_list[0][1].named_steps["preprocess"].max_chars
+        flags = [input_flags(t, max_chars) for t in texts]
         scorable = np.array([not any(f in UNSCORABLE_FLAGS for f in fl) for fl in flags])
         out = pd.DataFrame({"id": ids})
         for head in HEADS:
