@@ -13,7 +13,7 @@ from prefect.cache_policies import NO_CACHE  # noqa: E402
 from prefect.tasks import exponential_backoff  # noqa: E402
 
 from pipeline.config import Settings, load_settings  # noqa: E402
-from pipeline.errors import ComplaintsError  # noqa: E402
+from pipeline.errors import ComplaintsError, one_line  # noqa: E402
 
 # I/O tasks retry with exponential backoff (2 s, 4 s, 8 s): a busy disk or a network
 # share that blinks should not fail a nightly run. Task inputs are not hashed for
@@ -47,10 +47,10 @@ def run_cli(main) -> None:
     try:
         result = main()
     except ComplaintsError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {one_line(exc)}", file=sys.stderr)
         sys.exit(2)
     except OSError as exc:
-        print(f"error: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), file=sys.stderr)
+        print(one_line(f"error: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": ")), file=sys.stderr)
         sys.exit(2)
     if isinstance(result, dict):
         for key, value in result.items():

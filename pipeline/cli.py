@@ -12,7 +12,7 @@ import os
 import sys
 from pathlib import Path
 
-from .errors import ComplaintsError
+from .errors import ComplaintsError, one_line
 
 EXIT_USAGE = 2
 
@@ -319,11 +319,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except ComplaintsError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    except ImportError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+    except (ComplaintsError, ImportError) as exc:
+        print(f"error: {one_line(exc)}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
@@ -332,7 +329,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     except OSError as exc:
         # Full disk, read-only folder, permission: the user can act on these.
-        print(f"error: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), file=sys.stderr)
+        print(one_line(f"error: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": ")), file=sys.stderr)
         return EXIT_USAGE
 
 

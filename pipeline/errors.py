@@ -1,6 +1,12 @@
 """Errors the user can act on. The CLI prints their message on one line, exit code 2."""
 
 
+def one_line(message: object) -> str:
+    """A user error as printed: one line, whatever the message quotes (column names
+    of a malformed CSV, a file path) may contain."""
+    return " ".join(str(message).split())
+
+
 class ComplaintsError(Exception):
     """Base class: a problem with the user's input, files or models, not a bug."""
 

@@ -243,12 +243,21 @@ def write_table(frame: pd.DataFrame, path: str | Path, fmt: str | None = None) -
             tmp.write_bytes(_serialise(frame, fmt))
 
 
+# Valid inside JSON strings, but line breaks to many readers (Python's splitlines
+# among them): escaped, so that one record is always exactly one line.
+_UNICODE_LINE_BREAKS = str.maketrans({"\x85": "\\u0085", "\u2028": "\\u2028", "\u2029": "\\u2029"})
+
+
+def _jsonl_line(record: dict) -> str:
+    return json.dumps(record, ensure_ascii=False, default=str).translate(_UNICODE_LINE_BREAKS) + "\n"
+
+
 def _serialise(frame: pd.DataFrame, fmt: str) -> bytes:
     if fmt == "csv":
         return frame.to_csv(index=False).encode("utf-8")
     if fmt == "jsonl":
         records = frame.astype(object).where(frame.notna(), None).to_dict(orient="records")
-        return "".join(json.dumps(r, ensure_ascii=False, default=str) + "\n" for r in records).encode("utf-8")
+        return "".join(_jsonl_line(r) for r in records).encode("utf-8")
     if fmt == "txt":
         columns = [c for c in ("id", "sector", "root_cause", "urgency") if c in frame.columns]
         return frame[columns].astype(str).agg("\t".join, axis=1).str.cat(sep="\n").encode("utf-8") + b"\n"

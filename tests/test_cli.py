@@ -202,3 +202,21 @@ def test_report_command_writes_html_csv_and_markdown(tmp_path, trained_model_dir
     assert "<svg" in html and "Claire Fontaine" not in html
     assert (tmp_path / "r" / "summary.md").is_file() and (tmp_path / "r" / "pareto.csv").is_file()
     _user_error(run_cli(["report", "--from", "2026-13-01", "--to", "2026-11-30"], home=home))
+
+
+def test_error_quoting_a_multiline_column_name_stays_on_one_line(tmp_path, trained_model_dir):
+    # Found by hypothesis: a malformed CSV whose header holds line breaks.
+    src = tmp_path / "in.csv"
+    src.write_text('id,"com\nment"\n1,bonjour\n', encoding="utf-8")
+    err = _user_error(run_cli(["predict", "-i", str(src), "--model", str(trained_model_dir)]))
+    assert "no text column" in err
+
+
+def test_jsonl_output_keeps_one_record_per_line_with_unicode_line_breaks(tmp_path, trained_model_dir):
+    # Found by hypothesis: U+0085 in an id split a JSONL record for splitlines() readers.
+    src = tmp_path / "in.jsonl"
+    src.write_text(json.dumps({"id": "a\x85b", "text": "Ma facture\u2028est fausse"}) + "\n", encoding="utf-8")
+    dst = tmp_path / "out.jsonl"
+    _ok(run_cli(["predict", "-i", str(src), "-o", str(dst), "--model", str(trained_model_dir)]))
+    lines = dst.read_text(encoding="utf-8").splitlines()
+    assert len(lines) == 1 and json.loads(lines[0])["id"] == "a\x85b"
