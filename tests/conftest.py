@@ -16,6 +16,14 @@ CORPUS = REPO / "data" / "raw" / "corpus"
 
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
+# Property tests: local runs explore new random examples each time (that is how they
+# find bugs); CI replays a fixed, derandomised set so a landing never depends on luck.
+from hypothesis import settings as _hypothesis_settings  # noqa: E402
+
+_hypothesis_settings.register_profile("ci", derandomize=True)
+if os.environ.get("CI"):
+    _hypothesis_settings.load_profile("ci")
+
 
 def bundled_corpus() -> pd.DataFrame:
     frames = [pd.read_json(p, lines=True, dtype=False) for p in sorted(CORPUS.glob("*.jsonl"))]
