@@ -33,7 +33,7 @@ from pipeline.taxonomy import HEADS
 from .common import RESULTS, REPO, fmt, load_split, machine, score, seed_everything, settings_variant, write_json, write_md
 from .peers import FastTextSystem, PipelineSystem, SpacyTextcat, TfidfLR
 
-ALL = ("pipeline", "pipeline_plus_corpus", "pipeline_tuned", "pipeline_corpus", "tfidf_lr", "tfidf_lr_balanced", "fasttext",
+ALL = ("pipeline", "pipeline_text_only", "pipeline_plus_corpus", "pipeline_tuned", "pipeline_corpus", "tfidf_lr", "tfidf_lr_balanced", "fasttext",
        "spacy_textcat_bow", "spacy_textcat_ensemble")
 # The peers named in the benchmark's brief; other non-pipeline rows are extra baselines.
 BRIEF_PEERS = ("tfidf_lr", "fasttext", "spacy_textcat_bow", "spacy_textcat_ensemble")
@@ -51,6 +51,10 @@ def build_systems(names, tuned_path: Path):
     for name in names:
         if name == "pipeline":
             systems[name] = PipelineSystem(name=name)
+        elif name == "pipeline_text_only":
+            text_only = settings_variant({"context_features": False})
+            description = "this pipeline, text only (no channel, no rating)"
+            systems[name] = PipelineSystem(text_only, name=name, description=description)
         elif name == "pipeline_corpus":
             systems[name] = PipelineSystem(name=name, description="this pipeline, shipped settings, trained on "
                 "the bundled corpus data/raw/corpus only")
@@ -190,12 +194,13 @@ def main(argv=None) -> int:
         if name in ("pipeline_corpus", "pipeline_plus_corpus"):
             corpus = corpus if corpus is not None else load_split(args.corpus)
             data = corpus if name == "pipeline_corpus" else pd.concat(
-                [corpus[["text", *HEADS]], train[["text", *HEADS]]], ignore_index=True)
+                [corpus[["text", *HEADS, "channel", "rating"]], train[["text", *HEADS, "channel", "rating"]]],
+                ignore_index=True)
         start = time.perf_counter()
         system.fit(data["text"].tolist(), data)
         train_s = time.perf_counter() - start
         start = time.perf_counter()
-        predicted = system.predict(evaluation["text"].tolist())
+        predicted = system.predict(evaluation["text"].tolist(), evaluation[["channel", "rating"]])
         predict_s = time.perf_counter() - start
         metrics = score(evaluation, predicted)
         if getattr(system, "lr_used", None):

@@ -27,6 +27,9 @@ SEED = 13
 CRITIQUE = "critique"
 # The only source whose sector varies (see the data README): sector is informative there.
 SECTOR_SOURCE = "signalconso_landing_fr"
+# The channel each real source would arrive through (the bundled corpus names its own).
+SOURCE_CHANNELS = {"insurance_reviews_fr": "avis", "absa_restaurants_fr": "avis", "free_tweets_fr": "tweet",
+                   "engie_tweets_fr": "tweet", "signalconso_landing_fr": "signalement"}
 
 
 def seed_everything(seed: int = SEED) -> None:
@@ -55,6 +58,10 @@ def load_split(path: str | Path) -> pd.DataFrame:
     out = frame[keep].copy()
     for column in keep:
         out[column] = out[column].astype(object).where(out[column].notna(), "").map(str)
+    # The context the model can use: the channel each source stands for, a review's stars.
+    out["channel"] = (frame["channel"].to_numpy() if "channel" in frame.columns
+                      else out["source"].map(SOURCE_CHANNELS).to_numpy())
+    out["rating"] = pd.to_numeric(frame["rating"], errors="coerce").to_numpy() if "rating" in frame.columns else np.nan
     return out.reset_index(drop=True)
 
 

@@ -91,7 +91,7 @@ def main(argv=None) -> int:
             start = time.perf_counter()
             system = PipelineSystem(settings).fit(part["text"].tolist(), part)
             fit_s = time.perf_counter() - start
-            m = score(evaluation, system.predict(evaluation["text"].tolist()), per_source=False)
+            m = score(evaluation, system.predict(evaluation["text"].tolist(), evaluation[["channel", "rating"]]), per_source=False)
             runs.append({**{h: m["heads"][h]["macro_f1"] for h in HEADS},
                          "critique_recall": m["critique_recall"] or 0.0, "train_s": fit_s})
             print(f"n={n} seed={seed}: " + " ".join(f"{h} {runs[-1][h]:.3f}" for h in HEADS) +

@@ -36,7 +36,9 @@ class System:
     def fit(self, texts: list[str], labels: pd.DataFrame) -> "System":
         raise NotImplementedError
 
-    def predict(self, texts: list[str]) -> dict[str, np.ndarray]:
+    def predict(self, texts: list[str], context: pd.DataFrame | None = None) -> dict[str, np.ndarray]:
+        """Labels per head. ``context``: the rows' channel and rating, for systems that use
+        them (this pipeline; the peers read the text only)."""
         raise NotImplementedError
 
 
@@ -57,11 +59,14 @@ class PipelineSystem(System):
         data = pd.DataFrame({"id": [str(i) for i in range(len(texts))], "text": list(texts)})
         for head in HEADS:
             data[head] = labels[head].to_numpy()
+        for column in ("channel", "rating"):
+            if column in labels.columns:
+                data[column] = labels[column].to_numpy()
         self.model = fit_model(data, self.settings or load_settings(), "bench", load_taxonomy())
         return self
 
-    def predict(self, texts):
-        frame = self.model.predict_frame(list(texts))
+    def predict(self, texts, context=None):
+        frame = self.model.predict_frame(list(texts), context=context)
         return {head: frame[head].to_numpy(dtype=object) for head in HEADS}
 
 
@@ -101,7 +106,7 @@ class TfidfLR(System):
             self.heads[head] = clf.fit(X, labels[head].to_numpy())
         return self
 
-    def predict(self, texts):
+    def predict(self, texts, context=None):
         X = self.vectorizer.transform(list(texts))
         return {head: clf.predict(X).astype(object) for head, clf in self.heads.items()}
 
@@ -164,7 +169,7 @@ class FastTextSystem(System):
                 self.models[head] = fasttext.load_model(str(model_path))
         return self
 
-    def predict(self, texts):
+    def predict(self, texts, context=None):
         lines = [fasttext_clean(t) + "\n" for t in texts]
         out = {}
         for head, model in self.models.items():
@@ -294,7 +299,7 @@ class SpacyTextcat(System):
             self.pipes[head] = textcat
         return self
 
-    def predict(self, texts, batch_size: int = 256):
+    def predict(self, texts, context=None, batch_size: int = 256):
         docs = list(self.tokenizer_nlp.tokenizer.pipe(list(texts), batch_size=batch_size))
         out = {}
         for head, textcat in self.pipes.items():

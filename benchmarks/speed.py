@@ -42,7 +42,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .common import REAL, REPO, RESULTS, SEED, load_split, machine, write_json, write_md
+from .common import REAL, REPO, RESULTS, SEED, SOURCE_CHANNELS, load_split, machine, write_json, write_md
 
 VENV_BIN = Path(sys.executable).parent
 COLD_TEXT = ("Bonjour, ma box internet ne fonctionne plus depuis trois jours et personne ne répond "
@@ -54,21 +54,26 @@ def log(*args):
 
 
 def pool_texts(n: int, seed: int = SEED) -> pd.DataFrame:
-    pool = pd.read_parquet(REAL / "pool.parquet", columns=["id", "text"])
+    pool = pd.read_parquet(REAL / "pool.parquet", columns=["id", "text", "source", "rating"])
     pool = pool[pool["text"].notna()]
     if n < len(pool):
         pool = pool.sample(n=n, random_state=seed)
-    return pd.DataFrame({"id": pool["id"].astype(str).to_numpy(), "text": pool["text"].astype(str).to_numpy()})
+    # channel and rating as a real input carries them: the pipeline reads them, peers do not.
+    return pd.DataFrame({"id": pool["id"].astype(str).to_numpy(), "text": pool["text"].astype(str).to_numpy(),
+                         "channel": pool["source"].map(SOURCE_CHANNELS).to_numpy(),
+                         "rating": pool["rating"].astype(float).to_numpy()})
 
 
 # -- batch scoring: end-to-end runners -------------------------------------------------------
 def run_pipeline_file(model, settings, src: Path, dst: Path) -> int:
     from pipeline.io import read_table, write_table
+    from pipeline.context import context_from_frame
     from pipeline.scoring import prepare_input, score_texts
 
     frame = read_table(src)
     ids, texts, flags = prepare_input(frame, None, "id", str(src))
-    result = score_texts(model, ids, texts, flags, settings["scoring"]["chunk_size"] // 2)
+    result = score_texts(model, ids, texts, flags, settings["scoring"]["chunk_size"] // 2,
+                         context=context_from_frame(frame))
     write_table(result, dst)
     return len(result)
 

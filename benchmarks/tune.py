@@ -438,7 +438,7 @@ def dev_report(train: pd.DataFrame, dev: pd.DataFrame, chosen: dict, experiments
         start = time.time()
         system = PipelineSystem(settings).fit(train["text"].tolist(), train)
         fit_s = time.time() - start
-        pred = system.predict(dev["text"].tolist())
+        pred = system.predict(dev["text"].tolist(), dev[["channel", "rating"]])
         r = score(dev, pred, per_source=False)
         rows[name] = {**{h: r["heads"][h]["macro_f1"] for h in HEADS},
                       "critique_recall": r["critique_recall"], "train_s": round(fit_s, 1)}

@@ -23,8 +23,8 @@ from pipeline.store import chunks, pending, predictions_dir, remove_debris
 
 
 @task(**IO_TASK)
-def score_one_chunk(home: str, model_dir: str, ids: list[str], texts: list[str]) -> dict:
-    return score_chunk(home, model_dir, ids, texts)
+def score_one_chunk(home: str, model_dir: str, ids: list[str], texts: list[str], context: dict) -> dict:
+    return score_chunk(home, model_dir, ids, texts, context)
 
 
 @flow(name="score")
@@ -46,6 +46,7 @@ def score(home: str | None = None, model: str | None = None, chunk_size: int | N
         futures = score_one_chunk.map(
             [str(settings.home)] * len(parts), [str(model_dir)] * len(parts),
             [p["complaint_id"].tolist() for p in parts], [p["text"].tolist() for p in parts],
+            [{"channel": p["channel"].tolist(), "rating": p["rating"].tolist()} for p in parts],
         ) if parts else []
         results = [f.result() for f in futures]
     seconds = time.perf_counter() - started

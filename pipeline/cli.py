@@ -38,7 +38,10 @@ def cmd_predict(args) -> int:
         raise ComplaintsError('nothing to score: give a text (complaints predict "…") or --input FILE')
     model, settings = _load(args.model)
     if args.text is not None:
-        result = model.predict_frame([args.text], ["1"])
+        import pandas as pd
+
+        context = pd.DataFrame({"channel": [args.channel], "rating": [args.rating]})
+        result = model.predict_frame([args.text], ["1"], context)
         record = _record(result.iloc[0])
         print(json.dumps(record, ensure_ascii=False, indent=2) if args.json else _readable(record))
         _exit_now()
@@ -48,6 +51,7 @@ def cmd_predict(args) -> int:
 
 def _predict_file(model, settings, args) -> int:
     from .io import read_table, write_table
+    from .context import context_from_frame
     from .scoring import prepare_input, score_texts
 
     frame = read_table(args.input, args.format)
@@ -55,7 +59,7 @@ def _predict_file(model, settings, args) -> int:
     bar = _progress(len(texts), args.quiet)
     try:
         result = score_texts(model, ids, texts, flags, settings["scoring"]["chunk_size"],
-                             progress=bar.update if bar else None)
+                             progress=bar.update if bar else None, context=context_from_frame(frame))
     finally:
         if bar:
             bar.close()
@@ -163,11 +167,11 @@ def cmd_train(args) -> int:
 def cmd_evaluate(args) -> int:
     from .evaluation import evaluate_frame, format_metrics
     from .taxonomy import load_taxonomy
-    from .training import load_labelled
+    from .training import context_of, load_labelled
 
     model, settings = _load(args.model)
     data = load_labelled(args.data, load_taxonomy(), args.text_column)
-    predicted = model.predict_frame(data["text"].tolist(), data["id"].tolist())
+    predicted = model.predict_frame(data["text"].tolist(), data["id"].tolist(), context_of(data))
     results = evaluate_frame(data, predicted, load_taxonomy())
     print(json.dumps(results, ensure_ascii=False, indent=2) if args.json else format_metrics(results))
     return 0
@@ -260,6 +264,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--output-format", choices=["csv", "jsonl", "parquet"], help="output format if not from extension")
     p.add_argument("--text-column", help="name of the text column (default: text, texte, message…)")
     p.add_argument("--id-column", default="id", help="name of the id column (default: id; generated if absent)")
+    p.add_argument("--channel", help="the text's channel (email, avis, tweet, formulaire…); a file's own "
+                                     "channel column is used with --input")
+    p.add_argument("--rating", help="a review's star rating, 1-5; a file's rating/note column with --input")
     p.add_argument("--json", action="store_true", help="print one text's result as JSON")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar or summary")
     _model_arg(p)

@@ -29,3 +29,7 @@ class ModelNotFoundError(ComplaintsError):
 
 class StorageError(ComplaintsError):
     """An output folder that cannot be written: full disk, read-only, no permission."""
+
+
+class ModelFormatError(ComplaintsError):
+    """A model saved by an older version of this tool, whose inputs no longer match."""

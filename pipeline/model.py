@@ -12,8 +12,11 @@ import numpy as np
 import pandas as pd
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.multioutput import MultiOutputClassifier
-from sklearn.pipeline import FeatureUnion, Pipeline
+from sklearn.compose import ColumnTransformer
+from sklearn.pipeline import Pipeline
 
+from .context import CONTEXT_COLUMNS, ContextFeatures, model_input
+from .errors import ModelFormatError
 from .estimators import CalibratedLinearClassifier
 from .preprocess import FrenchPreprocessor
 from .rules import RULE_NAMES, rules_from_flags
@@ -26,10 +29,13 @@ UNSCORABLE_FLAGS = ("empty_text", "binary")
 def build_pipeline(model: dict, preprocess: dict) -> Pipeline:
     """The estimator, from the [model] and [preprocess] sections of the settings.
 
-    Features: word n-grams of spaCy lemmas (readable: they are the evidence), character
-    n-grams of the normalised text (robust to typos and inflections; on the text rather
-    than the lemmas: +0.01 root-cause and +0.02 urgency macro-F1 in cross-validation on
-    the real train split) and the urgency-rule flags.
+    It takes the table made by :func:`pipeline.context.model_input` (``text``,
+    ``channel``, ``rating``). Features: word n-grams of spaCy lemmas (readable: they are
+    the evidence), character n-grams of the normalised text (robust to typos and
+    inflections; on the text rather than the lemmas: +0.01 root-cause and +0.02 urgency
+    macro-F1 in cross-validation on the real train split), the channel and star rating
+    when ``[model] context_features`` is on, and the urgency-rule flags (last: the scorer
+    reads them back from the feature matrix).
     """
     from .preprocess import TextNormaliser
     from .rules import UrgencyRuleFlags
@@ -53,7 +59,12 @@ def build_pipeline(model: dict, preprocess: dict) -> Pipeline:
             dtype=np.float32,
         )),
     ])
-    features = FeatureUnion([("lemmas", lemmas), ("chars", chars), ("rules", UrgencyRuleFlags())])
+    branches = [("lemmas", lemmas, "text"), ("chars", chars, "text")]
+    if model.get("context_features", True):
+        branches.append(("context", ContextFeatures(), list(CONTEXT_COLUMNS)))
+    branches.append(("rules", UrgencyRuleFlags(), "text"))
+    # sparse_threshold=1: always one sparse matrix, whatever the density.
+    features = ColumnTransformer(branches, sparse_threshold=1.0)
     head = CalibratedLinearClassifier(
         loss=model["loss"], C=model["C"], method=model["calibration"], random_state=model["seed"]
     )
@@ -81,6 +92,20 @@ class ComplaintModel:
 
     # -- the fitted pieces ------------------------------------------------------------
     @property
+    def _features(self) -> ColumnTransformer:
+        features = self.pipeline.named_steps["features"]
+        if not isinstance(features, ColumnTransformer):
+            # Models saved before the channel/rating features took a list of texts.
+            raise ModelFormatError(
+                f"model {self.version} was saved by an older version of this tool; "
+                "retrain it with `complaints train`")
+        return features
+
+    @property
+    def max_chars(self) -> int:
+        return self._features.named_transformers_["lemmas"].named_steps["preprocess"].max_chars
+
+    @property
     def heads(self) -> dict[str, CalibratedLinearClassifier]:
         return dict(zip(HEADS, self.pipeline.named_steps["heads"].estimators_))
 
@@ -88,26 +113,34 @@ class ComplaintModel:
         """Column indices and names of the features a person can read (words, rules)."""
         cached = self.__dict__.get("_readable_cache")
         if cached is None:
-            branches = dict(self.pipeline.named_steps["features"].transformer_list)
-            words = branches["lemmas"].named_steps["words"]
-            chars = branches["chars"].named_steps["chars"]
-            n_words, n_chars = len(words.vocabulary_), len(chars.vocabulary_)
-            names = np.empty(n_words + len(RULE_NAMES), dtype=object)
+            features = self._features
+            words = features.named_transformers_["lemmas"].named_steps["words"]
+            where = features.output_indices_
+            names = [None] * len(words.vocabulary_)
             for word, column in words.vocabulary_.items():
                 # "! !" or "?" weigh in the model but explain nothing to a reader.
                 names[column] = word if any(c.isalnum() for c in word) else None
-            names[n_words:] = [f"règle:{n}" for n in RULE_NAMES]
-            columns = np.concatenate([np.arange(n_words), n_words + n_chars + np.arange(len(RULE_NAMES))])
-            cached = (columns, names)
+            columns = [np.arange(where["lemmas"].start, where["lemmas"].stop)]
+            if "context" in features.named_transformers_:
+                names += list(features.named_transformers_["context"].get_feature_names_out())
+                columns.append(np.arange(where["context"].start, where["context"].stop))
+            names += [f"règle:{n}" for n in RULE_NAMES]
+            columns.append(np.arange(where["rules"].start, where["rules"].stop))
+            cached = (np.concatenate(columns), np.asarray(names, dtype=object))
             self.__dict__["_readable_cache"] = cached
         return cached
 
     # -- scoring ------------------------------------------------------------------------
-    def predict_frame(self, texts, ids=None) -> pd.DataFrame:
-        """One row per input text, in order: labels, probabilities, review, evidence."""
-        texts = ["" if t is None else str(t) for t in texts]
+    def predict_frame(self, texts, ids=None, context: pd.DataFrame | None = None) -> pd.DataFrame:
+        """One row per input text, in order: labels, probabilities, review, evidence.
+
+        ``context``: optional table aligned with ``texts`` holding ``channel`` and a
+        star ``rating`` (see :mod:`pipeline.context`); absent values weigh nothing.
+        """
+        inputs = model_input(texts, context)
+        texts = inputs["text"].tolist()
         ids = [str(i) for i in ids] if ids is not None else [str(i + 1) for i in range(len(texts))]
-        max_chars = self.pipeline.named_steps["features"].transformer_list[0][1].named_steps["preprocess"].max_chars
+        max_chars = self.max_chars
         flags = [input_flags(t, max_chars) for t in texts]
         scorable = np.array([not any(f in UNSCORABLE_FLAGS for f in fl) for fl in flags])
         out = pd.DataFrame({"id": ids})
@@ -118,7 +151,8 @@ class ComplaintModel:
         out["evidence"] = ""
         reasons = [[] for _ in texts]
         if scorable.any():
-            self._score(np.flatnonzero(scorable), [texts[i] for i in np.flatnonzero(scorable)], out, reasons)
+            rows = np.flatnonzero(scorable)
+            self._score(rows, inputs.iloc[rows].reset_index(drop=True), out, reasons)
         for i, fl in enumerate(flags):
             if fl:
                 reasons[i].extend(f"input:{f}" for f in fl)
@@ -129,8 +163,9 @@ class ComplaintModel:
         out["taxonomy_version"] = self.taxonomy_version
         return out
 
-    def _score(self, rows: np.ndarray, texts: list[str], out: pd.DataFrame, reasons: list[list[str]]) -> None:
-        X = self.pipeline.named_steps["features"].transform(texts)
+    def _score(self, rows: np.ndarray, inputs: pd.DataFrame, out: pd.DataFrame, reasons: list[list[str]]) -> None:
+        X = self._features.transform(inputs).tocsr()
+        texts = inputs["text"]
         evidence = [[] for _ in texts]
         for head, clf in self.heads.items():
             proba = clf.predict_proba(X)

@@ -33,6 +33,7 @@ _LIBRARIES = ("scikit-learn", "spacy", "spacy-lookups-data", "numpy", "scipy", "
 # Types a skops model file may contain beyond scikit-learn's own: the project's
 # estimators and the numpy/spaCy-free containers they hold.
 TRUSTED_PROJECT_TYPES = (
+    "pipeline.context.ContextFeatures",
     "pipeline.estimators.CalibratedLinearClassifier",
     "pipeline.preprocess.FrenchPreprocessor",
     "pipeline.preprocess.TextNormaliser",
@@ -134,17 +135,24 @@ def load_model(model_dir: Path):
         unknown = [t for t in untrusted if t not in TRUSTED_PROJECT_TYPES and not _trusted_library_type(t)]
         if unknown:
             raise ModelIntegrityError(f"{path}: contains types outside the allow-list: {', '.join(unknown[:5])}")
-        return sio.load(path, trusted=untrusted)
+        return _check_format(sio.load(path, trusted=untrusted))
     # The garbage collector would scan the growing object graph (vocabularies, lemma
     # table) many times during the load: off for its duration, ~0.2 s of cold start.
     was_enabled = gc.isenabled()
     gc.disable()
     try:
         with open(path, "rb") as handle:
-            return pickle.load(handle)  # safe only because verify() matched every SHA-256
+            model = pickle.load(handle)  # safe only because verify() matched every SHA-256
     finally:
         if was_enabled:
             gc.enable()
+    return _check_format(model)
+
+
+def _check_format(model):
+    """A model from an older version of the tool fails here, with what to do, not mid-scoring."""
+    model.max_chars  # noqa: B018 - raises ModelFormatError when the feature layout is outdated
+    return model
 
 
 def _trusted_library_type(name: str) -> bool:

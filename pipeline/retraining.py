@@ -19,7 +19,7 @@ from .config import Settings
 from .evaluation import evaluate_frame
 from .registry import current_version, load_model, new_version, read_card, save_model, set_current
 from .taxonomy import HEADS, Taxonomy
-from .training import data_fingerprint, fit_model, load_labelled
+from .training import context_of, data_fingerprint, fit_model, load_labelled
 
 
 def holdout_mask(ids: pd.Series, share: float = 0.2) -> pd.Series:
@@ -80,12 +80,12 @@ def retrain(settings: Settings, taxonomy: Taxonomy, extra: list[Path] = (), max_
     fingerprint = data_fingerprint(train_rows)
     version = version or new_version(fingerprint)
     challenger = fit_model(train_rows, settings, version, taxonomy)
-    challenger_metrics = evaluate_frame(test_rows, challenger.predict_frame(test_rows["text"].tolist()), taxonomy)
+    challenger_metrics = evaluate_frame(test_rows, challenger.predict_frame(test_rows["text"].tolist(), context=context_of(test_rows)), taxonomy)
     champion_version = current_version(settings.paths.models)
     champion_metrics = None
     if champion_version:
         champion = load_model(settings.paths.models / champion_version)
-        champion_metrics = evaluate_frame(test_rows, champion.predict_frame(test_rows["text"].tolist()), taxonomy)
+        champion_metrics = evaluate_frame(test_rows, champion.predict_frame(test_rows["text"].tolist(), context=context_of(test_rows)), taxonomy)
     decision = gate(champion_metrics, challenger_metrics, max_drop)
     report = decision.markdown(champion_version, version)
     card = {

@@ -22,7 +22,9 @@ from .store import read_complaints, read_predictions
 from .taxonomy import HEADS, Taxonomy
 
 CORRECTED = {head: f"{head}_corrige" for head in HEADS}
-EXPORT_COLUMNS = ["complaint_id", "text", *[c for h in HEADS for c in (h, f"{h}_proba")],
+# channel and rating travel with the text: corrected rows become training rows, and the
+# model uses both as features.
+EXPORT_COLUMNS = ["complaint_id", "text", "channel", "rating", *[c for h in HEADS for c in (h, f"{h}_proba")],
                   "review_reasons", *CORRECTED.values(), "commentaire"]
 
 
@@ -32,7 +34,7 @@ def build_review_sheet(settings: Settings, model_version: str, confident_sample:
     predictions = read_predictions(settings, model_version)
     if predictions.empty:
         return pd.DataFrame(columns=EXPORT_COLUMNS)
-    texts = read_complaints(settings, ["complaint_id", "text"])
+    texts = read_complaints(settings, ["complaint_id", "text", "channel", "rating"])
     data = predictions.merge(texts, on="complaint_id", how="inner")
     data = data[data["sector"].notna()]
     flagged = data[data["needs_review"]]
@@ -63,6 +65,9 @@ def read_corrections(path: Path, taxonomy: Taxonomy, reviewer: str | None = None
         raise InputError(f"{path}: missing column(s) {', '.join(missing)}; export a sheet with the review flow")
     rows = [f"{Path(path).name} line {i + 2} (id={cid})" for i, cid in enumerate(sheet["complaint_id"])]
     labels = pd.DataFrame({"id": sheet["complaint_id"], "text": sheet["text"]})
+    for column in ("channel", "rating"):
+        if column in sheet.columns:
+            labels[column] = sheet[column].replace("", None)
     for head, column in CORRECTED.items():
         labels[head] = sheet[column].str.strip()
         taxonomy.validate_labels(head, labels[head], row_ids=rows)

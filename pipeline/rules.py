@@ -31,24 +31,32 @@ def _rx(*alternatives: str) -> re.Pattern:
 
 _VULNERABLE = _rx(
     r"\b(?:bebe|bebes|nourrisson|nouveau[- ]ne|enfants? en bas age|jeunes? enfants?)",
-    r"\b(?:fils|fille|enfant|petit|petite|garcon)s? (?:de |d')?(?:[1-5] ans|\d{1,2} mois)",
+    r"\b(?:fils|fille|enfant|petit|petite|garcon)s? (?:de |d'|a |qui a )?(?:[1-5] ans|\d{1,2} mois)",
     r"\b(?:personnes? agees?|vieille dame|vieux monsieur|retraitee? de)",
-    r"\b(?:mere|pere|maman|papa|grand-mere|grand-pere|mamie|papi|parents|voisine?|femme|homme|dame)"
-    r" (?:de |qui a |ont |a )?(?:plus de )?[7-9]\d ans",
+    r"\b(?:mere|pere|maman|papa|grand-mere|grand-pere|mamie|papi|parents|voisine?|femme|homme|dame|monsieur"
+    r"|personne|tante|oncle)s? (?:de |qui a |ont |a |\(|, )?(?:plus de )?(?:[7-9]\d|1[01]\d) ans",
     r"\b(?:handicapee?s?|invalide|sous oxygene|oxygene|dialyse|insuffisante? respiratoire|enceinte)",
     r"\b(?:malade|chimio|cancer|en fin de vie|teleassistance|alitee?)",
+    # "nos aînés", "âgée de 80 ans" (a person; "une maison de 100 ans" is not).
+    r"\baine(?:e|s|es)\b", r"\bagee?s? de (?:plus de )?(?:7[5-9]|[89]\d|1[01]\d) ans\b",
 )
 _DEPRIVED = _rx(
     r"\bsans (?:chauffage|eau|electricite|courant|gaz|eau chaude|soins|traitement|telephone|service|ligne)",
     r"\b(?:plus|pas|ni) (?:de |d')?(?:chauffage|eau|electricite|courant|gaz|eau chaude|ligne|telephone)",
     r"\bn'a (?:plus )?(?:ni|pas|plus) (?:de |d')?(?:chauffage|eau|electricite|telephone|ligne)",
     r"\b(?:coupure|coupe|coupee|couper|coupent) (?:d'|de |du |l'|le |la )?(?:electricite|courant|gaz|eau|chauffage|ligne)",
-    r"\b(?:dans le froid|on gele|il fait \d+ ?(?:degres|°)|a \d{1,2} ?degres|chauffage en panne|chaudiere en panne)",
+    r"\b(?:dans le froid|on gele|il fait \d+ ?(?:degres|°)|a \d{1,2} ?degres|douches? (?:glaciales?|froides?))",
+    r"\b(?:chauffage|chaudiere|chauffe-eau|ballon d'eau chaude) (?:est |sont )?(?:en panne|hs\b|ne (?:marche|fonctionne) plus)",
+    r"\ben panne (?:de |d')?(?:une |un |la |le |du |sa |son )?(?:chaudiere|chauffage|chauffe-eau)",
+    r"\bpersonne n'a (?:plus )?(?:de |d')(?:chauffage|eau|electricite)",
 )
 # Illness after a meal or a food product (the guide's "intoxication -> critique").
 # Not "gastro" (gastronomique) nor "à vomir" (a figure of speech).
-_ILL = _rx(r"\b(?:tombee?s? malades?|(?:avons|ont|tous|toutes) (?:tous )?ete malades|etions (?:tous )?malades|intoxi\w*)")
-_FOOD = _rx(r"\b(?:repas|manger|mange|restaurant|viande|plat|aliment\w*|diner|dejeuner|livraison|produit|boucher|poisson)")
+_ILL = _rx(r"\b(?:tombe(?:e|r|s|es|rent)? malades?|(?:ai|a|avons|ont|tous|toutes) (?:tous |toutes )?ete malades?"
+          r"|(?:sont|etions|etaient) (?:tous |toutes )?malades|intoxi\w*|maux de ventre|vomissements?|diarrhees?)")
+# Not "livraison" nor "produit" alone: "tombé malade, j'ai raté la livraison" is no food case.
+_FOOD = _rx(r"\b(?:repas|manger|mange|restaurant|resto|viande|plat|aliment\w*|diner|dejeuner|produits? (?:frais|laitiers?)"
+            r"|boucher\w*|poissons?|poulet|huitres?|fruits de mer|menu|traiteur|cantine|sushis?|pizzas?|burgers?|kebabs?|livraison de repas)")
 
 RULES: tuple[Rule, ...] = (
     # Present danger only: a claim about a past fire or a hospital stay is not urgent,
@@ -70,7 +78,7 @@ RULES: tuple[Rule, ...] = (
         r"\bplus (?:un|aucun) (?:centime|sou|euro)", r"\bsans (?:aucune )?ressources?", r"\bsans (?:aucun )?revenus?",
         r"\b(?:rien|plus rien) (?:pour|a) manger", r"\bnourrir mes enfants", r"\bacculee? (?:par|de) (?:les |des )?dettes",
         r"\bsituation financiere (?:desastreuse|precaire|catastrophique|dramatique|critique)",
-        r"\bplus de quoi (?:vivre|manger|payer)",
+        r"\bplus de quoi (?:vivre|manger|payer)", r"\bvi(?:s|vons|vre) avec (?:moins de |seulement |a peine )?\d{2,3} ?(?:€|euros?)",
     )),
     Rule("distress", "critique", _rx(
         r"\bsuicid", r"\bme foutre en l'air", r"\bplus envie de vivre", r"\ben finir\b",
@@ -81,6 +89,12 @@ RULES: tuple[Rule, ...] = (
         r"\bufc|\bque choisir|\bassociation de consommateurs|\bdgccrf|\bhuissier|\bconciliateur",
         r"\baction en justice|\ben justice\b|\bpoursuites? judiciaires?",
     )),
+    # The guide: food hygiene with nobody harmed (rats, cockroaches, broken cold chain) is
+    # "haute"; once someone is ill, food_illness makes it "critique".
+    Rule("food_hygiene", "haute", _rx(
+        r"\b(?:rats?|cafards?|blattes?|insalubres?|chaine du froid|asticots?)\b",
+        r"\b(?:hygiene|proprete) (?:deplorable|douteuse|inexistante|lamentable|catastrophique)",
+    ), requires=_FOOD),
     Rule("media_threat", "haute", _rx(
         r"\b(?:la presse|journalistes?|les medias|60 millions de consommateurs|envoye special|capital sur m6)",
         r"\b(?:reseaux sociaux|faire le buzz|rendre public|mediatiser)",

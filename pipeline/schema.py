@@ -5,7 +5,7 @@ Kept in one module so that the store, the flows, the CLI and the reports agree.
 from __future__ import annotations
 
 # Optional columns an input file may carry besides the text.
-OPTIONAL_INPUT_COLUMNS = ("id", "received_at", "answered_at", "channel", "company", "product")
+OPTIONAL_INPUT_COLUMNS = ("id", "received_at", "answered_at", "channel", "company", "product", "rating")
 # Accepted names for the text column, in order of preference.
 TEXT_COLUMN_CANDIDATES = ("text", "texte", "message", "complaint", "reclamation", "réclamation", "body")
 
@@ -19,6 +19,7 @@ COMPLAINT_COLUMNS = (
     "channel",
     "company",
     "product",
+    "rating",         # a review's stars, 1-5 (input column rating/note/stars/etoiles), or null
     "source_file",
     "ingested_at",    # timestamp (UTC)
     "ingest_date",    # partition key, YYYY-MM-DD string
@@ -64,5 +65,5 @@ def complaint_arrow_schema():
     return pa.schema([
         ("complaint_id", pa.string()), ("text", pa.string()), ("text_hash", pa.string()),
         ("received_at", ts), ("answered_at", ts), ("channel", pa.string()), ("company", pa.string()),
-        ("product", pa.string()), ("source_file", pa.string()), ("ingested_at", ts),
+        ("product", pa.string()), ("rating", pa.float64()), ("source_file", pa.string()), ("ingested_at", ts),
     ])

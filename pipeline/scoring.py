@@ -43,11 +43,15 @@ def prepare_input(frame: pd.DataFrame, text_column: str | None = None, id_column
 
 
 def score_texts(model, ids: list[str], texts: list[str], extra_flags: list[list[str]] | None = None,
-                chunk_size: int = 2000, progress: Callable[[int], None] | None = None) -> pd.DataFrame:
-    """Score in chunks (bounded memory); ``progress`` is called with rows done per chunk."""
+                chunk_size: int = 2000, progress: Callable[[int], None] | None = None,
+                context: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Score in chunks (bounded memory); ``progress`` is called with rows done per chunk.
+
+    ``context``: the rows' channel and rating (:mod:`pipeline.context`), aligned with ``texts``."""
     parts = []
     for start in range(0, len(texts), chunk_size):
-        part = model.predict_frame(texts[start:start + chunk_size], ids[start:start + chunk_size])
+        part_context = None if context is None else context.iloc[start:start + chunk_size]
+        part = model.predict_frame(texts[start:start + chunk_size], ids[start:start + chunk_size], part_context)
         parts.append(part)
         if progress:
             progress(len(part))
@@ -85,13 +89,17 @@ def cached_model(model_dir):
     return _MODEL_CACHE[key]
 
 
-def score_chunk(home, model_dir, ids: list[str], texts: list[str]) -> dict:
-    """Score one chunk and write its predictions part; returns counts for the run summary."""
+def score_chunk(home, model_dir, ids: list[str], texts: list[str], context: dict | None = None) -> dict:
+    """Score one chunk and write its predictions part; returns counts for the run summary.
+
+    ``context``: ``{"channel": [...], "rating": [...]}`` aligned with ``texts`` (plain
+    lists: the chunk may travel to a Dask worker)."""
     from .config import load_settings
     from .store import write_predictions
 
     settings = load_settings(home)
     model = cached_model(model_dir)
-    result = score_texts(model, ids, texts, chunk_size=len(ids) or 1)
+    result = score_texts(model, ids, texts, chunk_size=len(ids) or 1,
+                         context=pd.DataFrame(context) if context is not None else None)
     part = write_predictions(settings, model.version, result)
     return {"rows": len(result), "needs_review": int(result["needs_review"].sum()), "part": part.name}

@@ -32,7 +32,15 @@ def read_complaints(settings: Settings, columns: list[str] | None = None) -> pd.
     files = _parquet_files(settings.paths.complaints, "ingest_date=*/part-*.parquet")
     if not files:
         return pd.DataFrame(columns=columns or ["complaint_id"])
-    dataset = ds.dataset(files, format="parquet", partitioning=ds.partitioning(flavor="hive"),
+    # The fixed schema, not the first file's: parts written before a column existed
+    # (rating) read as nulls in that column instead of failing.
+    import pyarrow as pa
+
+    from .schema import complaint_arrow_schema
+
+    schema = complaint_arrow_schema().append(pa.field("ingest_date", pa.string()))
+    dataset = ds.dataset(files, format="parquet", schema=schema,
+                         partitioning=ds.partitioning(pa.schema([("ingest_date", pa.string())]), flavor="hive"),
                          partition_base_dir=str(settings.paths.complaints))
     return dataset.to_table(columns=columns).to_pandas()
 
@@ -54,8 +62,8 @@ def read_predictions(settings: Settings, model_version: str) -> pd.DataFrame:
 
 
 def pending(settings: Settings, model_version: str) -> pd.DataFrame:
-    """Stored complaints without a prediction for this model version (id, text)."""
-    complaints = read_complaints(settings, ["complaint_id", "text"])
+    """Stored complaints without a prediction for this model version (id, text, channel, rating)."""
+    complaints = read_complaints(settings, ["complaint_id", "text", "channel", "rating"])
     done = scored_ids(settings, model_version)
     return complaints[~complaints["complaint_id"].isin(done)].sort_values("complaint_id").reset_index(drop=True)
 

@@ -10,6 +10,7 @@ import pandas as pd
 from sklearn.model_selection import train_test_split
 
 from .config import Settings
+from .context import CONTEXT_COLUMNS, context_from_frame, model_input
 from .errors import InputError, LabelError
 from .evaluation import evaluate_frame
 from .io import find_text_column, read_table
@@ -18,7 +19,8 @@ from .taxonomy import HEADS, Taxonomy
 
 
 def load_labelled(path: str | Path, taxonomy: Taxonomy, text_column: str | None = None) -> pd.DataFrame:
-    """A labelled file, or a folder of them, as id/text/sector/root_cause/urgency.
+    """A labelled file, or a folder of them, as id/text/sector/root_cause/urgency, plus
+    the context columns (channel, rating; empty when the file has none).
 
     Fails on the first unusable row with its id: an unknown label, an empty text.
     """
@@ -40,6 +42,9 @@ def load_labelled(path: str | Path, taxonomy: Taxonomy, text_column: str | None 
             [f"{file.name}:{i + 2 if file.suffix == '.csv' else i + 1}" for i in range(len(frame))]
         )
         part = pd.DataFrame({"id": ids.to_numpy(), "text": frame[column].to_numpy()})
+        context = context_from_frame(frame)
+        for name in CONTEXT_COLUMNS:
+            part[name] = context[name].to_numpy()
         for head in HEADS:
             part[head] = frame[head].map(lambda v: v.strip() if isinstance(v, str) else v).to_numpy()
             taxonomy.validate_labels(head, part[head], row_ids=[f"{file.name} id={i}" for i in part["id"]])
@@ -66,9 +71,20 @@ def _split(data: pd.DataFrame, share: float, seed: int):
     return train_test_split(data, test_size=share, random_state=seed, stratify=strata)
 
 
+def context_of(data: pd.DataFrame) -> pd.DataFrame | None:
+    """The context columns of a labelled or stored table, None when it has none."""
+    present = [c for c in CONTEXT_COLUMNS if c in data.columns]
+    return data[present].reset_index(drop=True) if present else None
+
+
 def fit_model(data: pd.DataFrame, settings: Settings, version: str, taxonomy: Taxonomy) -> ComplaintModel:
-    pipeline = build_pipeline(settings["model"], settings["preprocess"])
-    pipeline.fit(data["text"].tolist(), data[list(HEADS)].to_numpy())
+    inputs = model_input(data["text"].tolist(), context_of(data))
+    # Context features only when the training rows carry some: otherwise they would be
+    # columns of zeros whose weights mean nothing.
+    has_context = bool(inputs["channel"].notna().any() or inputs["rating"].notna().any())
+    model_settings = {**settings["model"], "context_features": settings["model"]["context_features"] and has_context}
+    pipeline = build_pipeline(model_settings, settings["preprocess"])
+    pipeline.fit(inputs, data[list(HEADS)].to_numpy())
     return ComplaintModel(
         pipeline=pipeline,
         version=version,
@@ -87,6 +103,6 @@ def train(data: pd.DataFrame, settings: Settings, taxonomy: Taxonomy, version: s
     metrics: dict = {"holdout_share": share, "n_train": int(len(train_part)), "n_holdout": int(len(test_part))}
     if len(test_part):
         probe = fit_model(train_part, settings, version, taxonomy)
-        predicted = probe.predict_frame(test_part["text"].tolist(), test_part["id"].tolist())
+        predicted = probe.predict_frame(test_part["text"].tolist(), test_part["id"].tolist(), context_of(test_part))
         metrics["heads"] = evaluate_frame(test_part.reset_index(drop=True), predicted, taxonomy)
     return fit_model(data, settings, version, taxonomy), metrics
