@@ -63,6 +63,8 @@ from pipeline.rules import RULE_NAMES, UrgencyRuleFlags, fired_rules
     ("J'ai été malade toute la nuit après votre repas", "food_illness"),
     ("Ma fille a 4 mois et la chaudière est en panne depuis samedi, il fait 14 degrés", "vulnerable_person_deprived"),
     ("Ma mère (86 ans) n'a plus d'eau chaude depuis lundi", "vulnerable_person_deprived"),
+    ("il neige et ma mere est sans chauffage depuis jeudi", "vulnerable_person_deprived"),
+    ("Mes parents n'ont plus d'électricité depuis votre intervention de mardi", "vulnerable_person_deprived"),
 ])
 def test_each_rule_fires_on_its_situation(text, rule):
     assert rule in [r.name for r in fired_rules(text)]
@@ -99,6 +101,8 @@ def test_each_rule_fires_on_its_situation(text, rule):
     "Mon fils est tombé malade, je n'ai pas pu être présent pour la livraison",
     "Cafards dans le hall de l'immeuble, et la livraison du colis a encore été oubliée",
     "Je vis avec 4000 euros par mois et je trouve ça cher",
+    # a parent, but no deprivation in the same sentence
+    "Ma mère a résilié son contrat. Depuis, toujours pas de remboursement du trop-perçu de gaz",
     "Nous sommes malades de voir comment vous traitez vos clients, le produit est défectueux",
 ])
 def test_rules_stay_silent_on_look_alikes(text):
