@@ -32,7 +32,8 @@ class CalibratedLinearClassifier(ClassifierMixin, BaseEstimator):
     random_state : int, fold shuffling seed
 
     Fitted attributes: ``classes_``, ``calibrated_`` (the calibrated model, None
-    when a label has a single example), ``estimator_`` (the final linear model),
+    when a label has a single example), ``temperature_`` (only then: the softmax
+    temperature fitted on out-of-fold margins), ``estimator_`` (the final linear model),
     ``coef_`` (weights of the final linear model: one row per class, or one row
     for the second class of a binary problem), ``n_features_in_``.
     """
@@ -66,21 +67,59 @@ class CalibratedLinearClassifier(ClassifierMixin, BaseEstimator):
             self.calibrated_.fit(X, y)
             self.estimator_ = self.calibrated_.calibrated_classifiers_[0].estimator
         else:
-            # A label with a single example cannot be held out: no calibration is
-            # possible, probabilities are a softmax of the decision values instead.
+            # A label with a single example cannot be held out, so per-class calibration
+            # is impossible. A plain softmax of SVM margins is far too timid (12 sectors,
+            # margins near ±1: the best label gets ~0.4 and everything goes to review), so
+            # the softmax is sharpened by one temperature fitted on out-of-fold margins.
             self.calibrated_ = None
             self.estimator_ = clone(base).fit(X, y)
+            self.temperature_ = self._fit_temperature(X, y, base)
         self.coef_ = np.asarray(self.estimator_.coef_)
         return self
+
+    def _scores(self, estimator, X) -> np.ndarray:
+        """Decision values as one column per class of ``self.classes_``."""
+        scores = estimator.decision_function(X)
+        if scores.ndim == 1:
+            scores = np.column_stack([-scores, scores])
+        if len(estimator.classes_) == len(self.classes_):
+            return scores
+        # A fold that missed a rare label: that label scores below everything else.
+        full = np.full((X.shape[0], len(self.classes_)), scores.min() - 10.0)
+        full[:, np.searchsorted(self.classes_, estimator.classes_)] = scores
+        return full
+
+    def _fit_temperature(self, X, y, base) -> float:
+        """The temperature minimising the log-loss of out-of-fold softmax probabilities."""
+        from scipy.optimize import minimize_scalar
+        from sklearn.model_selection import KFold
+
+        n_splits = int(min(max(self.cv, 2), len(y)))
+        target = np.searchsorted(self.classes_, y)
+        oof = np.zeros((len(y), len(self.classes_)))
+        seen = np.zeros(len(y), dtype=bool)
+        for train, test in KFold(n_splits, shuffle=True, random_state=self.random_state).split(X):
+            if len(np.unique(y[train])) < 2:
+                continue
+            oof[test] = self._scores(clone(base).fit(X[train], y[train]), X[test])
+            seen[test] = True
+        if not seen.any():
+            return 1.0
+        oof, target = oof[seen], target[seen]
+
+        def log_loss(log_t):
+            z = oof / np.exp(log_t)
+            z = z - z.max(axis=1, keepdims=True)
+            return float(np.mean(np.log(np.exp(z).sum(axis=1)) - z[np.arange(len(z)), target]))
+
+        return float(np.exp(minimize_scalar(log_loss, bounds=(-5.0, 3.0), method="bounded").x))
 
     def predict_proba(self, X):
         check_is_fitted(self, "estimator_")
         X = validate_data(self, X, accept_sparse="csr", reset=False)
         if self.calibrated_ is not None:
             return self.calibrated_.predict_proba(X)
-        scores = self.estimator_.decision_function(X)
-        if scores.ndim == 1:
-            scores = np.column_stack([-scores, scores])
+        scores = self._scores(self.estimator_, X) / self.temperature_
         scores = scores - scores.max(axis=1, keepdims=True)
         exp = np.exp(scores)
         return exp / exp.sum(axis=1, keepdims=True)

@@ -30,8 +30,16 @@ def test_predictions_use_taxonomy_ids_and_valid_probabilities(model):
     assert (out["model_version"] == "test-v1").all() and (out["taxonomy_version"] == "1").all()
 
 
-def test_small_model_learns_the_obvious_cases(model):
-    out = model.predict_frame(TEXTS).set_index(pd.Index(range(len(TEXTS))))
+# The channel and rating each text would arrive with: the model reads them too (a
+# review's stars say much of whether it is a complaint at all).
+CONTEXT = pd.DataFrame({"channel": ["tweet", "email", "avis", "formulaire", "email"],
+                        "rating": [None, None, 5, None, None]})
+
+
+@pytest.mark.parametrize("context", [CONTEXT, None], ids=["with channel and rating", "text alone"])
+def test_small_model_learns_the_obvious_cases(model, context):
+    """Also without context: training sees every row with and without its context."""
+    out = model.predict_frame(TEXTS, context=context).set_index(pd.Index(range(len(TEXTS))))
     assert out.at[0, "root_cause"] == "panne_service"
     assert out.at[1, "root_cause"] == "facturation_prix"
     assert out.at[2, "root_cause"] == "hors_sujet"
