@@ -194,6 +194,11 @@ def test_review_export_import_round_trip(harness, tmp_path, trained_model_dir):
     assert len(stored) == len(sheet) and (stored["reviewer"] == "a.martin").all()
     assert stored.loc[stored["id"] == sheet.loc[0, "complaint_id"], "root_cause"].item() == "livraison"
     assert result["changed"] >= (sheet.loc[0, "root_cause"] != "livraison")
+    # The channel travels with the text into the training rows (the model uses it).
+    assert {"formulaire", "email"} <= set(sheet["channel"])
+    by_id = stored.set_index("id")["channel"]
+    for cid, channel in zip(sheet["complaint_id"], sheet["channel"]):
+        assert by_id[cid] == channel if channel else pd.isna(by_id[cid])
     # A label outside the taxonomy is refused, naming the row and the label.
     sheet.loc[1, "urgency_corrige"] = "urgentissime"
     sheet.to_csv(tmp_path / "faux.csv", sep=";", index=False, encoding="utf-8-sig")
