@@ -104,6 +104,38 @@ def _read_parquet(path) -> pd.DataFrame:
         raise InputError(f"{path}: not a readable Parquet file ({str(exc).splitlines()[0][:120]})") from None
 
 
+def parquet_batches(path: str | Path, batch_size: int) -> tuple[int, Iterator[pd.DataFrame]]:
+    """(row count, batches): a Parquet file read a batch at a time, for files larger
+    than memory. Errors opening the file are raised here, before any batch."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    if not Path(path).exists():
+        raise InputError(f"{path}: no such file")
+    try:
+        parquet = pq.ParquetFile(str(path))
+    except (pa.ArrowException, OSError, ValueError) as exc:
+        raise InputError(f"{path}: not a readable Parquet file ({str(exc).splitlines()[0][:120]})") from None
+
+    def batches() -> Iterator[pd.DataFrame]:
+        try:
+            for batch in parquet.iter_batches(batch_size=batch_size):
+                yield batch.to_pandas()
+        except (pa.ArrowException, OSError, ValueError) as exc:
+            raise InputError(f"{path}: unreadable Parquet data ({str(exc).splitlines()[0][:120]})") from None
+
+    return parquet.metadata.num_rows, batches()
+
+
+def parquet_column(path: str | Path, column: str) -> list | None:
+    """One column of a Parquet file (None when absent): cheap, Parquet stores columns apart."""
+    import pyarrow.parquet as pq
+
+    if column not in pq.ParquetFile(str(path)).schema_arrow.names:
+        return None
+    return pq.read_table(str(path), columns=[column]).column(0).to_pylist()
+
+
 def _read_jsonl(text: str, source: str) -> pd.DataFrame:
     """One object per line. A broken line becomes a row flagged by ``_parse_error``."""
     rows = []
@@ -241,6 +273,67 @@ def write_table(frame: pd.DataFrame, path: str | Path, fmt: str | None = None) -
             frame.to_parquet(tmp, index=False)
         else:
             tmp.write_bytes(_serialise(frame, fmt))
+
+
+class TableWriter:
+    """Write a table part by part: a file (atomically, when closed without error) or
+    stdout (``-``). Parts must share their columns."""
+
+    def __init__(self, path: str | Path, fmt: str | None = None):
+        self.path = str(path)
+        self.fmt = detect_format(path, fmt) if self.path != "-" else (fmt or "jsonl")
+        self._atomic = None
+        self._handle = None
+        self._parquet = None
+        self._wrote_header = False
+
+    def __enter__(self):
+        if self.path != "-":
+            self._atomic = atomic_path(self.path)
+            self._tmp = self._atomic.__enter__()
+            if self.fmt != "parquet":
+                self._handle = open(self._tmp, "wb")
+        return self
+
+    def write(self, frame: pd.DataFrame) -> None:
+        if self.path == "-":
+            sys.stdout.flush()
+            sys.stdout.buffer.write(self._bytes(frame))
+            sys.stdout.buffer.flush()
+            return
+        try:
+            if self.fmt == "parquet":
+                import pyarrow as pa
+                import pyarrow.parquet as pq
+
+                table = pa.Table.from_pandas(frame, preserve_index=False)
+                if self._parquet is None:
+                    self._parquet = pq.ParquetWriter(str(self._tmp), table.schema)
+                self._parquet.write_table(table.cast(self._parquet.schema))
+            else:
+                self._handle.write(self._bytes(frame))
+        except OSError as exc:
+            raise StorageError(f"cannot write {self.path}: {exc.strerror or exc}") from None
+
+    def _bytes(self, frame: pd.DataFrame) -> bytes:
+        if self.fmt == "csv" and self._wrote_header:
+            return frame.to_csv(index=False, header=False).encode("utf-8")
+        self._wrote_header = True
+        return _serialise(frame, self.fmt)
+
+    def __exit__(self, kind, value, traceback):
+        if self.path == "-":
+            return False
+        try:
+            if self._parquet is not None:
+                self._parquet.close()
+            if self._handle is not None:
+                self._handle.close()
+        except OSError as exc:
+            value = value or StorageError(f"cannot write {self.path}: {exc.strerror or exc}")
+            kind = type(value)
+        # On error the temporary file is removed and the destination left as it was.
+        return bool(self._atomic.__exit__(kind, value, traceback))
 
 
 # Valid inside JSON strings, but line breaks to many readers (Python's splitlines

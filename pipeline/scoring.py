@@ -5,6 +5,7 @@ with empty labels, a flag saying why, and ``needs_review`` set.
 """
 from __future__ import annotations
 
+from collections import Counter
 from typing import Callable
 
 import pandas as pd
@@ -16,30 +17,42 @@ OUTPUT_COLUMNS = PREDICTION_COLUMNS + PREDICTION_DETAIL_COLUMNS
 
 
 def prepare_input(frame: pd.DataFrame, text_column: str | None = None, id_column: str = "id",
-                  source: str = "input") -> tuple[list[str], list[str], list[list[str]]]:
-    """Ids (kept, or generated from the row number), texts, and per-row flags."""
+                  source: str = "input", first_row: int = 0,
+                  id_counts: dict | None = None) -> tuple[list[str], list[str], list[list[str]]]:
+    """Ids (kept, or generated from the row number), texts, and per-row flags.
+
+    For a file read in parts: ``first_row`` is the number of rows before this part (so
+    generated ids stay the file's row numbers) and ``id_counts`` counts every id of the
+    whole file (so an id repeated in another part is still flagged ``duplicate_id``).
+    """
     n = len(frame)
     parse_errors = frame["_parse_error"] if "_parse_error" in frame.columns else pd.Series([None] * n)
     usable = frame.drop(columns=["_parse_error"], errors="ignore")
     column = find_text_column(usable, text_column, source) if n or text_column else None
     texts = ["" if column is None or pd.isna(v) else str(v) for v in (usable[column] if column else [])]
     if id_column in usable.columns:
-        raw_ids = usable[id_column]
-        ids = [str(v) if not pd.isna(v) and str(v).strip() else f"row-{i + 1}" for i, v in enumerate(raw_ids)]
+        ids = [_input_id(v, first_row + i + 1) for i, v in enumerate(usable[id_column])]
     else:
-        ids = [str(i + 1) for i in range(n)]
+        ids = [str(first_row + i + 1) for i in range(n)]
     flags: list[list[str]] = [[] for _ in range(n)]
     for i, error in enumerate(parse_errors):
         if isinstance(error, str) and error:
             flags[i].append("parse_error")
             texts[i] = ""
-    seen: dict[str, int] = {}
+    seen = id_counts if id_counts is not None else Counter(ids)
     for i, identifier in enumerate(ids):
-        seen[identifier] = seen.get(identifier, 0) + 1
-    for i, identifier in enumerate(ids):
-        if seen[identifier] > 1:
+        if seen.get(identifier, 0) > 1:
             flags[i].append("duplicate_id")
     return ids, texts, flags
+
+
+def _input_id(value, row_number: int) -> str:
+    return str(value) if not pd.isna(value) and str(value).strip() else f"row-{row_number}"
+
+
+def count_input_ids(values) -> Counter:
+    """Every id of a file, as ``prepare_input`` will read them (for ``id_counts``)."""
+    return Counter(_input_id(v, i + 1) for i, v in enumerate(values))
 
 
 def score_texts(model, ids: list[str], texts: list[str], extra_flags: list[list[str]] | None = None,

@@ -220,3 +220,46 @@ def test_jsonl_output_keeps_one_record_per_line_with_unicode_line_breaks(tmp_pat
     _ok(run_cli(["predict", "-i", str(src), "-o", str(dst), "--model", str(trained_model_dir)]))
     lines = dst.read_text(encoding="utf-8").splitlines()
     assert len(lines) == 1 and json.loads(lines[0])["id"] == "a\x85b"
+
+
+def test_parquet_input_is_streamed_in_chunks_with_the_same_result_as_a_whole_file(tmp_path, trained_model_dir):
+    """Chunks of 3 rows: ids generated from the file's row numbers, an id repeated in
+    another chunk still flagged, the same predictions as the in-memory JSONL path."""
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "complaints.toml").write_text("[scoring]\nchunk_size = 3\n", encoding="utf-8")
+    texts = ["Ma box ne marche plus depuis lundi", "Facture en double ce mois-ci", "Colis jamais reçu",
+             "Conseiller très désagréable au téléphone", "", "Remboursement refusé sans explication",
+             "Merci pour votre aide rapide", "Résiliation impossible malgré trois courriers"]
+    frame = pd.DataFrame({"id": ["a", "b", None, "d", "e", "a", None, "h"], "texte": texts,
+                          "channel": ["tweet", "email", None, "avis", None, "email", "avis", None],
+                          "note": [None, None, None, 1, None, None, 5, None]})
+    frame.to_parquet(tmp_path / "in.parquet")
+    frame.to_json(tmp_path / "in.jsonl", orient="records", lines=True, force_ascii=False)
+    model = ["--model", str(trained_model_dir)]
+    for source, out in (("in.parquet", "streamed.parquet"), ("in.jsonl", "whole.parquet")):
+        result = run_cli(["predict", "--input", str(tmp_path / source), "--output", str(tmp_path / out), *model],
+                         home=home)
+        assert result.returncode == 0, result.stderr
+    streamed, whole = pd.read_parquet(tmp_path / "streamed.parquet"), pd.read_parquet(tmp_path / "whole.parquet")
+    assert streamed["id"].tolist() == ["a", "b", "row-3", "d", "e", "a", "row-7", "h"]
+    assert [("duplicate_id" in f) for f in streamed["flags"]] == [True, False, False, False, False, True, False, False]
+    assert "empty_text" in streamed.at[4, "flags"]
+    pd.testing.assert_frame_equal(streamed, whole)
+
+
+def test_empty_parquet_input_gives_an_empty_readable_output(tmp_path, trained_model_dir):
+    pd.DataFrame({"id": pd.Series([], dtype=str), "text": pd.Series([], dtype=str)}).to_parquet(tmp_path / "none.parquet")
+    result = run_cli(["predict", "--input", str(tmp_path / "none.parquet"), "--output", str(tmp_path / "out.parquet"),
+                      "--model", str(trained_model_dir)])
+    assert result.returncode == 0, result.stderr
+    out = pd.read_parquet(tmp_path / "out.parquet")
+    assert len(out) == 0 and set(PREDICTION_COLUMNS) <= set(out.columns)
+
+
+def test_parquet_batches_never_hold_more_than_a_chunk(tmp_path):
+    from pipeline.io import parquet_batches
+
+    pd.DataFrame({"text": [f"réclamation {i}" for i in range(10)]}).to_parquet(tmp_path / "t.parquet")
+    total, batches = parquet_batches(tmp_path / "t.parquet", 4)
+    assert total == 10 and [len(b) for b in batches] == [4, 4, 2]
