@@ -95,6 +95,19 @@ def fold_run(folds: Folds, fold: int, model_cfg: dict, pre: dict, experiments: d
     return outs
 
 
+EXPERIMENTS = {
+    "chosen settings": {},
+    "+channel": {"channel": True},
+    "+rating": {"rating": True},
+    "+channel+rating": {"channel": True, "rating": True},
+    "char n-grams on normalised text": {"char_norm": True},
+    "urgency C=0.25 (per-head C)": {"variant": {"C_per_head": {"urgency": 0.25}}},
+    "char on normalised text + urgency C=0.25": {"char_norm": True, "variant": {"C_per_head": {"urgency": 0.25}}},
+    "char on normalised text + urgency C=0.25 +channel+rating": {
+        "char_norm": True, "channel": True, "rating": True, "variant": {"C_per_head": {"urgency": 0.25}}},
+}
+
+
 def dev_run(train, dev, model_cfg, pre, experiments, sources) -> dict:
     """Train on all of train with each change, score dev (numbers only)."""
     from pipeline.preprocess import FrenchPreprocessor

@@ -49,7 +49,6 @@ from pipeline.model import build_pipeline
 from pipeline.preprocess import FrenchPreprocessor
 from pipeline.rules import fired_rules
 from pipeline.taxonomy import HEADS, URGENCY_ORDER, load_taxonomy
-from pipeline.text import normalise
 
 from .common import RESULTS, SEED, critique_recall, load_split, machine, settings_variant, write_json
 
@@ -91,16 +90,6 @@ class CachedPreprocessor(TransformerMixin, BaseEstimator):
         return np.asarray([self.table[t] for t in X], dtype=object)
 
 
-class NormalisedText(TransformerMixin, BaseEstimator):
-    """Experiment D: the normalised text (no lemmas, stop words kept) for the char branch."""
-
-    def fit(self, X, y=None):
-        return self
-
-    def transform(self, X):
-        return np.asarray([normalise(str(t)) for t in X], dtype=object)
-
-
 # -- folds and caches -------------------------------------------------------------------------
 class Folds:
     def __init__(self, data: pd.DataFrame, n_folds: int):
@@ -124,44 +113,36 @@ class Folds:
         return self.tables[key]
 
 
-def _replace_preprocessors(estimator, table: dict) -> int:
-    """Swap every FrenchPreprocessor in a Pipeline/FeatureUnion tree for a cached lookup."""
-    from sklearn.pipeline import FeatureUnion, Pipeline
+def _replace_preprocessors(features, table: dict) -> int:
+    """Swap the FrenchPreprocessor of each branch of the features for a cached lookup."""
+    from sklearn.pipeline import Pipeline
 
     replaced = 0
-    items = estimator.steps if isinstance(estimator, Pipeline) else (
-        estimator.transformer_list if isinstance(estimator, FeatureUnion) else [])
-    for i, (name, part) in enumerate(items):
-        if isinstance(part, FrenchPreprocessor):
-            items[i] = (name, CachedPreprocessor(table))
-            replaced += 1
-        else:
-            replaced += _replace_preprocessors(part, table)
+    for _, branch, _ in features.transformers:
+        if isinstance(branch, Pipeline):
+            for i, (name, step) in enumerate(branch.steps):
+                if isinstance(step, FrenchPreprocessor):
+                    branch.steps[i] = (name, CachedPreprocessor(table))
+                    replaced += 1
     return replaced
 
 
 def _features(model_cfg: dict, preprocess: dict, table: dict, char_on_normalised: bool = False):
-    """``build_pipeline``'s feature union with the spaCy step looked up from ``table``.
+    """``build_pipeline``'s text features (no channel or rating: ``experiments.py`` adds
+    those itself), taking a list of texts, with the spaCy step looked up from ``table``.
 
-    Works with both layouts of ``pipeline/model.py``: the original one (one "text" branch:
-    preprocess -> word + char TF-IDF on lemmas) and the one from commit 0b1535e ("lemmas"
-    and "chars" branches, chars on the normalised text). ``char_on_normalised`` re-creates
-    the latter from the former; it is a no-op on the new layout.
+    ``char_on_normalised`` is kept for the recorded experiments: the character branch
+    has read the normalised text since commit 0b1535e, so it changes nothing now.
     """
-    features = build_pipeline(model_cfg, preprocess).named_steps["features"]
-    if char_on_normalised and dict(features.transformer_list).get("text") is not None:
-        from sklearn.pipeline import FeatureUnion, Pipeline
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import FunctionTransformer
 
-        text_branch = dict(features.transformer_list)["text"]
-        tfidf = text_branch.named_steps["tfidf"]
-        words, chars = tfidf.transformer_list[0][1], tfidf.transformer_list[1][1]
-        features.transformer_list[0] = ("text", FeatureUnion([
-            ("words", Pipeline([("preprocess", CachedPreprocessor(table)), ("tfidf", words)])),
-            ("chars", Pipeline([("normalise", NormalisedText()), ("tfidf", chars)])),
-        ]))
-    if _replace_preprocessors(features, table) == 0 and not char_on_normalised:
+    from pipeline.context import model_input
+
+    features = build_pipeline({**model_cfg, "context_features": False}, preprocess).named_steps["features"]
+    if _replace_preprocessors(features, table) == 0:
         raise RuntimeError("no FrenchPreprocessor found in build_pipeline's features")
-    return features
+    return Pipeline([("input", FunctionTransformer(model_input)), ("features", features)])
 
 
 def _fold_features(folds: Folds, fold: int, model_cfg: dict, preprocess: dict, char_on_normalised=False):
@@ -309,6 +290,18 @@ def search(folds: Folds, base_model: dict, base_pre: dict, jobs: int, quick: boo
             f" crit {metrics['critique_recall']} obj {metrics['objective']:.4f} ({seconds:.0f}s)")
         return row
 
+    def grid(stage, cfg, pre, overrides: list[dict]) -> list[tuple[dict, dict]]:
+        """(row, config) per override of the classifier settings, all on one feature build."""
+        variants = {str(i): {"clf": o} for i, o in enumerate(overrides)}
+        start = time.time()
+        results = run_config(folds, cfg, pre, variants, jobs=jobs)
+        seconds = (time.time() - start) / len(variants)
+        out = []
+        for i, o in enumerate(overrides):
+            variant_cfg = {**cfg, **o}
+            out.append((record(stage, variant_cfg, pre, "base", results[str(i)], seconds), variant_cfg))
+        return out
+
     # A: mode x loss x C
     c_grid = {"hinge": [0.1, 0.25, 0.5, 1.0, 2.0], "logistic": [4.0, 20.0]}
     if quick:
@@ -316,14 +309,8 @@ def search(folds: Folds, base_model: dict, base_pre: dict, jobs: int, quick: boo
     best = None
     for mode in ("lookup", "model"):
         pre = {**base_pre, "mode": mode}
-        variants = {f"{loss}|{C}": {"clf": {"loss": loss, "C": C}} for loss, cs in c_grid.items() for C in cs}
-        start = time.time()
-        results = run_config(folds, base_model, pre, variants, jobs=jobs)
-        seconds = (time.time() - start) / len(variants)
-        for name, metrics in results.items():
-            loss, C = name.split("|")
-            cfg = {**base_model, "loss": loss, "C": float(C)}
-            row = record("A", cfg, pre, "base", metrics, seconds)
+        overrides = [{"loss": loss, "C": C} for loss, cs in c_grid.items() for C in cs]
+        for row, _ in grid("A", base_model, pre, overrides):
             if best is None or row["objective"] > best["objective"]:
                 best = row
     best_model = {**base_model, **{k: best[k] for k in MODEL_KEYS}}
@@ -352,17 +339,9 @@ def search(folds: Folds, base_model: dict, base_pre: dict, jobs: int, quick: boo
     log("best after B:", {k: best[k] for k in (*MODEL_KEYS, "objective")})
 
     # C: calibration, and C again around the best (features may have moved it)
-    variants = {}
-    for method in ("sigmoid", "isotonic"):
-        for factor in (0.5, 1.0, 2.0):
-            variants[f"{method}|{best_model['C'] * factor}"] = {"clf": {"calibration": method, "C": best_model["C"] * factor}}
-    start = time.time()
-    results = run_config(folds, best_model, best_pre, variants, jobs=jobs)
-    seconds = (time.time() - start) / len(variants)
-    for name, metrics in results.items():
-        method, C = name.split("|")
-        cfg = {**best_model, "calibration": method, "C": float(C)}
-        row = record("C", cfg, best_pre, "base", metrics, seconds)
+    overrides = [{"calibration": method, "C": best_model["C"] * factor}
+                 for method in ("sigmoid", "isotonic") for factor in (0.5, 1.0, 2.0)]
+    for row, cfg in grid("C", best_model, best_pre, overrides):
         if row["objective"] > best["objective"]:
             best, best_model = row, cfg
     log("chosen:", {k: best[k] for k in ("mode", *MODEL_KEYS, "objective")})
@@ -447,7 +426,9 @@ def dev_report(train: pd.DataFrame, dev: pd.DataFrame, chosen: dict, experiments
             chosen_system = system
     # code-change variants on dev, through the local logic with the chosen settings
     model = chosen_system.model
-    X = model.pipeline.named_steps["features"].transform(dev["text"].tolist())
+    from pipeline.context import model_input
+
+    X = model.pipeline.named_steps["features"].transform(model_input(dev["text"], dev[["channel", "rating"]]))
     texts = dev["text"].tolist()
     fold_out = {}
     for head, clf in model.heads.items():

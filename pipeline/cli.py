@@ -88,7 +88,7 @@ def _predict_parquet_stream(model, args, chunk: int, out_format) -> tuple[int, i
     whatever the file's size (1,000,000 rows: BENCHMARKS.md)."""
     from .context import context_from_frame
     from .io import TableWriter, parquet_batches, parquet_column
-    from .scoring import OUTPUT_COLUMNS, count_input_ids, prepare_input, score_texts
+    from .scoring import count_input_ids, prepare_input, score_texts
 
     total, batches = parquet_batches(args.input, chunk)
     ids_in_file = parquet_column(args.input, args.id_column)
@@ -108,7 +108,7 @@ def _predict_parquet_stream(model, args, chunk: int, out_format) -> tuple[int, i
                 if bar:
                     bar.update(len(result))
             if rows == 0:
-                writer.write(model.predict_frame([], [])[list(OUTPUT_COLUMNS)])
+                writer.write(score_texts(model, [], []))   # an empty file still has its columns
     finally:
         if bar:
             bar.close()

@@ -81,9 +81,18 @@ def context_from_frame(frame: pd.DataFrame) -> pd.DataFrame:
     rating_column = find_rating_column(frame)
     rating = frame[rating_column] if rating_column else pd.Series([None] * len(frame))
     return pd.DataFrame({
-        "channel": pd.Series([canonical_channel(v) for v in channel], dtype=object),
-        "rating": pd.Series([parse_rating(v) for v in rating], dtype=float),
+        "channel": pd.Series(_convert_distinct(channel, canonical_channel, None, object), dtype=object),
+        "rating": pd.Series(_convert_distinct(rating, parse_rating, np.nan, float), dtype=float),
     })
+
+
+def _convert_distinct(values: pd.Series, convert, missing, dtype) -> np.ndarray:
+    """``convert`` applied once per distinct value, not once per row: a scoring chunk has
+    thousands of rows and a handful of channels and ratings."""
+    codes, distinct = pd.factorize(values.astype(object), use_na_sentinel=True)
+    converted = [convert(v) for v in distinct]
+    converted = [missing if c is None else c for c in converted] + [missing]   # code -1: missing
+    return np.asarray(converted, dtype=dtype)[codes]
 
 
 def model_input(texts, context: pd.DataFrame | None = None) -> pd.DataFrame:

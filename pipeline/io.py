@@ -262,17 +262,8 @@ def write_text_atomic(destination: str | Path, content: str) -> Path:
 
 def write_table(frame: pd.DataFrame, path: str | Path, fmt: str | None = None) -> None:
     """Write a frame as CSV / JSONL / Parquet / txt; ``-`` writes to stdout."""
-    fmt = detect_format(path, fmt) if str(path) != "-" else (fmt or "jsonl")
-    if str(path) == "-":
-        sys.stdout.flush()
-        sys.stdout.buffer.write(_serialise(frame, fmt))
-        sys.stdout.buffer.flush()
-        return
-    with atomic_path(path) as tmp:
-        if fmt == "parquet":
-            frame.to_parquet(tmp, index=False)
-        else:
-            tmp.write_bytes(_serialise(frame, fmt))
+    with TableWriter(path, fmt) as writer:
+        writer.write(frame)
 
 
 class TableWriter:

@@ -91,15 +91,17 @@ class ComplaintModel:
     critique_min_proba: float = 1.0
 
     # -- the fitted pieces ------------------------------------------------------------
-    @property
-    def _features(self) -> ColumnTransformer:
-        features = self.pipeline.named_steps["features"]
-        if not isinstance(features, ColumnTransformer):
-            # Models saved before the channel/rating features took a list of texts.
+    def check_format(self) -> None:
+        """Raise ModelFormatError for a model saved before the current feature layout
+        (it took a list of texts, not the channel/rating table): called at load time."""
+        if not isinstance(self.pipeline.named_steps["features"], ColumnTransformer):
             raise ModelFormatError(
                 f"model {self.version} was saved by an older version of this tool; "
                 "retrain it with `complaints train`")
-        return features
+
+    @property
+    def _features(self) -> ColumnTransformer:
+        return self.pipeline.named_steps["features"]
 
     @property
     def max_chars(self) -> int:

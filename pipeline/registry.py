@@ -151,7 +151,7 @@ def load_model(model_dir: Path):
 
 def _check_format(model):
     """A model from an older version of the tool fails here, with what to do, not mid-scoring."""
-    model.max_chars  # noqa: B018 - raises ModelFormatError when the feature layout is outdated
+    model.check_format()
     return model
 
 
