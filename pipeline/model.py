@@ -103,6 +103,15 @@ class ComplaintModel:
     def _features(self) -> ColumnTransformer:
         return self.pipeline.named_steps["features"]
 
+    def inputs(self) -> dict:
+        """What the fitted model reads besides the text (for the model card): the settings
+        say whether context may be used, the training rows decide whether it was."""
+        self.check_format()
+        context = self._features.named_transformers_.get("context")
+        return {"text": True,
+                "channels": [] if context is None else [str(c) for c in context.channels_],
+                "rating": bool(context is not None and context.use_rating_)}
+
     @property
     def max_chars(self) -> int:
         return self._features.named_transformers_["lemmas"].named_steps["preprocess"].max_chars

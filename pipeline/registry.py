@@ -79,6 +79,7 @@ def save_model(model, out_dir: Path, card: dict, fmt: str = "pickle") -> Path:
             **card,
             "version": model.version,
             "taxonomy_version": model.taxonomy_version,
+            "inputs": model.inputs(),
             "format": fmt,
             "created_at": card.get("created_at") or datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "libraries": library_versions(),

@@ -127,3 +127,12 @@ def test_cli_predict_takes_channel_and_rating(trained_model_dir, tmp_path):
     assert result.returncode == 0, result.stderr
     record = json.loads(result.stdout)
     assert record["root_cause"] and record["urgency"]
+
+
+def test_model_card_says_which_context_the_model_reads(trained_model_dir):
+    """The bundled corpus has channels and review stars: the card must say both are read."""
+    from pipeline.registry import read_card
+
+    inputs = read_card(trained_model_dir)["inputs"]
+    assert inputs["text"] and inputs["rating"]
+    assert {"avis", "email", "reseau_social"} <= set(inputs["channels"])
