@@ -16,6 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from .config import Settings
+from .context import CONTEXT_COLUMNS
 from .evaluation import evaluate_frame
 from .registry import current_version, load_model, new_version, read_card, save_model, set_current
 from .taxonomy import HEADS, Taxonomy
@@ -35,7 +36,9 @@ def gather_training_data(settings: Settings, taxonomy: Taxonomy, extra: list[Pat
     if settings.paths.labels.is_dir() and any(settings.paths.labels.glob("*.jsonl")):
         sources.append(settings.paths.labels)
     sources += [Path(p) for p in extra]
-    frames = [load_labelled(s, taxonomy)[["id", "text", *HEADS]] for s in sources]
+    # The channel and rating travel with the labels: without them the challenger would
+    # be trained blind to the context the champion reads.
+    frames = [load_labelled(s, taxonomy)[["id", "text", *CONTEXT_COLUMNS, *HEADS]] for s in sources]
     data = pd.concat(frames, ignore_index=True)
     # A corrected label replaces the model's earlier training label for the same id.
     return data.drop_duplicates("id", keep="last").reset_index(drop=True)

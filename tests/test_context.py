@@ -136,3 +136,29 @@ def test_model_card_says_which_context_the_model_reads(trained_model_dir):
     inputs = read_card(trained_model_dir)["inputs"]
     assert inputs["text"] and inputs["rating"]
     assert {"avis", "email", "reseau_social"} <= set(inputs["channels"])
+
+
+def test_retraining_keeps_the_channel_and_rating_of_every_source(tmp_path, small_corpus_path):
+    """The retrain flow's challenger learns from the same context the champion reads:
+    corpus rows keep their channel and stars, corrections without them stay empty."""
+    from pipeline.config import load_settings
+    from pipeline.retraining import gather_training_data
+    from pipeline.taxonomy import load_taxonomy
+
+    corpus_dir, labels_dir = tmp_path / "corpus", tmp_path / "labels"
+    corpus_dir.mkdir()
+    labels_dir.mkdir()
+    (corpus_dir / "small.jsonl").write_bytes(small_corpus_path.read_bytes())
+    corpus = pd.read_json(small_corpus_path, lines=True, dtype=False)
+    write_jsonl(labels_dir / "corrections.jsonl", [
+        {"id": "fix-1", "text": "Ma box ne marche plus depuis trois jours.", "sector": "telecom",
+         "root_cause": "panne_service", "urgency": "haute"}])
+    (tmp_path / "complaints.toml").write_text(
+        f'[paths]\ncorpus = "{corpus_dir.as_posix()}"\nlabels = "{labels_dir.as_posix()}"\n')
+    data = gather_training_data(load_settings(tmp_path), load_taxonomy()).set_index("id")
+
+    expected = context_from_frame(corpus).set_index(corpus["id"].astype(str))
+    assert data.loc[expected.index, "channel"].tolist() == expected["channel"].tolist()
+    assert data.loc[expected.index, "rating"].fillna(0).tolist() == expected["rating"].fillna(0).tolist()
+    assert expected["channel"].notna().all() and expected["rating"].notna().any()
+    assert data.loc["fix-1", "channel"] is None and np.isnan(data.loc["fix-1", "rating"])
