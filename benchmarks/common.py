@@ -114,6 +114,62 @@ def score(truth: pd.DataFrame, predicted: dict[str, np.ndarray], per_source: boo
     return result
 
 
+# -- uncertainty --------------------------------------------------------------------------
+# Dev has 341 rows and 7 critique cases: a macro-F1 difference of a few hundredths, or one
+# critique case, is within chance. Intervals come from resampling the eval rows; the same
+# resamples serve every system, so differences between systems are paired.
+BOOTSTRAP_SAMPLES = 2000
+
+
+def _codes(truth, predicted, labels: list[str]) -> tuple[np.ndarray, np.ndarray, int]:
+    """Integer codes over ``labels`` plus one extra code for anything else (not counted)."""
+    index = {label: i for i, label in enumerate(labels)}
+    other = len(labels)
+    t = np.fromiter((index.get(v, other) for v in truth), dtype=np.int64, count=len(truth))
+    p = np.fromiter((index.get(v, other) for v in predicted), dtype=np.int64, count=len(predicted))
+    return t, p, other + 1
+
+
+def macro_f1_resampled(truth, predicted, labels: list[str], samples: np.ndarray) -> np.ndarray:
+    """Macro-F1 of each resample (rows of ``samples`` are row indices), with the
+    definition of ``pipeline.evaluation.head_metrics``: averaged over the taxonomy
+    labels present in the truth or the predictions of that resample."""
+    t, p, k = _codes(truth, predicted, labels)
+    n_labels = len(labels)
+    ts, ps = t[samples], p[samples]
+    rows = np.arange(len(samples))[:, None]
+    support = np.zeros((len(samples), k))
+    np.add.at(support, (rows, ts), 1)
+    called = np.zeros((len(samples), k))
+    np.add.at(called, (rows, ps), 1)
+    hits = np.zeros((len(samples), k))
+    np.add.at(hits, (rows, np.where(ts == ps, ts, k - 1)), (ts == ps).astype(float))
+    support, called, hits = support[:, :n_labels], called[:, :n_labels], hits[:, :n_labels]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        f1 = np.where(support + called > 0, 2 * hits / (support + called), 0.0)
+    present = (support + called) > 0
+    return (f1 * present).sum(axis=1) / np.maximum(present.sum(axis=1), 1)
+
+
+def resamples(n_rows: int, samples: int = BOOTSTRAP_SAMPLES, seed: int = SEED) -> np.ndarray:
+    return np.random.default_rng(seed).integers(0, n_rows, size=(samples, n_rows))
+
+
+def interval(values: np.ndarray, level: float = 0.95) -> list[float]:
+    tail = (1 - level) / 2 * 100
+    return [round(float(np.percentile(values, tail)), 3), round(float(np.percentile(values, 100 - tail)), 3)]
+
+
+def wilson(successes: int, n: int, z: float = 1.96) -> list[float] | None:
+    """95 % Wilson interval of a proportion (for critique recall over a handful of cases)."""
+    if n == 0:
+        return None
+    phat = successes / n
+    centre = (phat + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * np.sqrt(phat * (1 - phat) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return [round(float(centre - half), 3), round(float(centre + half), 3)]
+
+
 # -- environment --------------------------------------------------------------------------
 def machine() -> dict:
     model_name = platform.processor() or ""

@@ -6,7 +6,7 @@ Public API (imported lazily so that the CLI starts fast)::
 
 Modules: ``config`` (paths, settings), ``taxonomy`` (label set), ``io`` (files),
 ``text`` / ``preprocess`` (normalisation, spaCy), ``rules`` (urgency rules),
-``estimators`` / ``model`` (the heads), ``training``, ``evaluation``, ``registry``
+``vectorizers`` (cached character n-grams), ``estimators`` / ``model`` (the heads), ``training``, ``evaluation``, ``registry``
 (model versions), ``scoring`` (batch), ``privacy`` (masking), ``store`` (ingest and
 predictions on disk), ``review``, ``report`` (root-cause reports).
 """

@@ -22,6 +22,7 @@ from .preprocess import FrenchPreprocessor
 from .rules import RULE_NAMES, rules_from_flags
 from .taxonomy import HEADS, URGENCY_ORDER
 from .textcheck import input_flags
+from .vectorizers import CharNgramTfidf
 
 UNSCORABLE_FLAGS = ("empty_text", "binary")
 
@@ -52,7 +53,8 @@ def build_pipeline(model: dict, preprocess: dict) -> Pipeline:
     ])
     chars = Pipeline([
         ("normalise", TextNormaliser(max_chars=preprocess["max_chars"])),
-        ("chars", TfidfVectorizer(
+        # TfidfVectorizer's output, with each word's n-grams remembered between texts.
+        ("chars", CharNgramTfidf(
             analyzer="char_wb", lowercase=False,
             ngram_range=(model["char_ngram_min"], model["char_ngram_max"]),
             min_df=model["min_df"], max_features=model["max_char_features"], sublinear_tf=True,
@@ -197,12 +199,13 @@ class ComplaintModel:
                 fired = rules_from_flags(X[:, -len(RULE_NAMES):].toarray())
                 labels, p_best, rule_names = self._apply_urgency_rules(fired, labels, p_best, proba, clf.classes_)
                 out.loc[rows, "urgency_rule"] = rule_names
-            for k, row in enumerate(rows):
-                low = p_best[k] < self.review.min_proba
-                close = (p_best[k] - p_alt[k]) < self.review.min_margin and alt[k] != best[k]
-                ruled = head == "urgency" and out.at[row, "urgency_rule"]
-                if (low or close) and not ruled:
-                    reasons[row].append(f"{head}:{'low_proba' if low else 'close_call'}")
+            low = p_best < self.review.min_proba
+            close = ((p_best - p_alt) < self.review.min_margin) & (alt != best)
+            # A fired urgency rule is its own explanation: it does not send the row to review.
+            ruled = (np.array([bool(n) for n in rule_names]) if head == "urgency"
+                     else np.zeros(len(rows), dtype=bool))
+            for k in np.flatnonzero((low | close) & ~ruled):
+                reasons[rows[k]].append(f"{head}:{'low_proba' if low[k] else 'close_call'}")
             out.loc[rows, head] = labels
             out.loc[rows, head + "_proba"] = np.round(p_best, 4)
             out.loc[rows, head + "_alt"] = clf.classes_[alt].astype(object)

@@ -38,6 +38,7 @@ TRUSTED_PROJECT_TYPES = (
     "pipeline.preprocess.FrenchPreprocessor",
     "pipeline.preprocess.TextNormaliser",
     "pipeline.rules.UrgencyRuleFlags",
+    "pipeline.vectorizers.CharNgramTfidf",
     "pipeline.model.ComplaintModel",
     "pipeline.model.ReviewPolicy",
 )
