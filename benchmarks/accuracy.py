@@ -127,6 +127,10 @@ def markdown(payload: dict) -> str:
     return "\n".join(lines)
 
 
+def labels_only(predicted: dict) -> dict[str, list]:
+    return {h: [None if p is None else str(p) for p in predicted[h]] for h in HEADS}
+
+
 def uncertainty(payload: dict, evaluation: pd.DataFrame) -> dict:
     """95 % bootstrap intervals of each system's macro-F1 per head, Wilson intervals of
     critique recall, and paired differences of each pipeline row against each peer.
@@ -281,8 +285,7 @@ def main(argv=None) -> int:
                                     "train_seconds": round(train_s, 2), "predict_seconds": round(predict_s, 3),
                                     "metrics": metrics,
                                     # labels only (no text), for the paired intervals below
-                                    "predictions": {h: [None if p is None else str(p) for p in predicted[h]]
-                                                    for h in HEADS}}
+                                    "predictions": labels_only(predicted)}
         h = metrics["heads"]
         print(f"{name}: train {train_s:.1f}s | " + " | ".join(
             f"{head} F1 {h[head]['macro_f1']:.3f} acc {h[head]['accuracy']:.3f}" for head in HEADS) +
