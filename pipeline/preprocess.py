@@ -41,7 +41,7 @@ def text_input_tags(tags, requires_fit: bool):
     tags.input_tags.string = True
     tags.requires_fit = requires_fit
     return tags
-_ATTRS = ["ORTH", "LEMMA", "IS_PUNCT", "IS_SPACE", "LIKE_NUM"]
+_ATTRS = ["ORTH", "LEMMA", "IS_PUNCT", "IS_SPACE", "LIKE_NUM", "SPACY"]
 _MODEL_EXCLUDE = ["parser", "ner", "senter"]
 
 
@@ -87,7 +87,8 @@ class FrenchPreprocessor(TransformerMixin, BaseEstimator):
     ----------
     mode : "lookup" or "model"
     batch_size : int, documents per ``nlp.pipe`` batch
-    n_process : int, worker processes for ``nlp.pipe`` (1 = in process)
+    n_process : int, worker processes for ``nlp.pipe`` in "model" mode (1 = in
+        process); "lookup" mode runs in process, from its cache of chunks
     max_chars : int, texts are cut to this length before spaCy
     """
 
@@ -127,33 +128,69 @@ class FrenchPreprocessor(TransformerMixin, BaseEstimator):
         return {form: lemma for form, lemma in full.items() if lemma in lemmas and form != lemma}
 
     # -- transforming ------------------------------------------------------------
+    # In lookup mode a word's lemmas depend on that word alone: spaCy's tokenizer splits
+    # the text at spaces and tokenises each space-free chunk on its own (its own cache
+    # is keyed by chunk), and the lemma table, stop words and lexical flags read one
+    # token at a time. So the output of each distinct chunk is computed once and kept;
+    # the POS-based lemmas of "model" mode depend on context and are not cached.
+    MAX_CACHED_CHUNKS = 200_000
+    _CHUNKS_PER_CALL = 2_000   # unseen chunks tokenised together, joined by spaces
+
     def transform(self, X) -> np.ndarray:
         check_is_fitted(self, "stop_words_")
         texts = self._validate_texts(X)
-        nlp = self._nlp()
-        prepared = (normalise(t[: self.max_chars]) for t in texts)
-        n_process = self.n_process if len(texts) >= 4 * self.batch_size else 1
-        out = [self._doc_to_string(doc) for doc in nlp.pipe(prepared, batch_size=self.batch_size, n_process=n_process)]
-        return np.asarray(out, dtype=object)
+        prepared = [normalise(t[: self.max_chars]) for t in texts]
+        if self.mode == "lookup":
+            return np.asarray(self._lemmas_by_chunk(prepared), dtype=object)
+        return np.asarray(self._lemmas_by_doc(prepared), dtype=object)
 
-    def _doc_to_string(self, doc) -> str:
+    def _lemmas_by_doc(self, prepared: list[str]) -> list[str]:
+        nlp = self._nlp()
+        n_process = self.n_process if len(prepared) >= 4 * self.batch_size else 1
+        docs = nlp.pipe(prepared, batch_size=self.batch_size, n_process=n_process)
+        return [" ".join(self._doc_words(doc)) for doc in docs]
+
+    def _lemmas_by_chunk(self, prepared: list[str]) -> list[str]:
+        cache = self.__dict__.setdefault("_chunk_cache", {})
+        chunked = [text.split() for text in prepared]
+        unseen = list(dict.fromkeys(c for chunks in chunked for c in chunks if c not in cache))
+        if len(cache) + len(unseen) > self.MAX_CACHED_CHUNKS:
+            cache.clear()
+            unseen = list(dict.fromkeys(c for chunks in chunked for c in chunks))
+        tokenizer = self._nlp().tokenizer
+        for start in range(0, len(unseen), self._CHUNKS_PER_CALL):
+            batch = unseen[start:start + self._CHUNKS_PER_CALL]
+            per_chunk = self._doc_words(tokenizer(" ".join(batch)), split_at_spaces=True)
+            if len(per_chunk) != len(batch):  # not expected; then one chunk at a time, exact
+                per_chunk = [self._doc_words(tokenizer(chunk)) for chunk in batch]
+            for chunk, words in zip(batch, per_chunk):
+                cache[chunk] = " ".join(words)
+        return [" ".join(w for w in (cache[c] for c in chunks) if w) for chunks in chunked]
+
+    def _doc_words(self, doc, split_at_spaces: bool = False):
+        """The kept words of a doc; with ``split_at_spaces``, one list per space-separated
+        chunk instead (a token followed by a space ends a chunk)."""
         # Reading attribute arrays avoids creating one Python Token object per token,
         # which was the largest single cost of preprocessing.
         strings = doc.vocab.strings
         stop = self.stop_words_
         table = self.lemma_table_  # lookup mode: spaCy's French lookup table, applied here
-        words = []
-        for orth, lemma, punct, space, number in doc.to_array(_ATTRS).tolist():
+        words, chunks = [], []
+        for orth, lemma, punct, space, number, trailing in doc.to_array(_ATTRS).tolist():
             text = strings[orth]
             if is_placeholder(text):
                 words.append(text)
-            elif space or number or (punct and text not in KEPT_PUNCTUATION):
-                continue
-            else:
+            elif not (space or number or (punct and text not in KEPT_PUNCTUATION)):
                 lemma_text = table.get(text, text) if table is not None else (strings[lemma] if lemma else text)
                 if text not in stop and lemma_text not in stop:
                     words.append(lemma_text.lower())
-        return " ".join(words)
+            if split_at_spaces and trailing:
+                chunks.append(words)
+                words = []
+        if not split_at_spaces:
+            return words
+        chunks.append(words)
+        return chunks
 
     def _nlp(self):
         # Built once per process and never pickled (see __getstate__).
@@ -172,7 +209,7 @@ class FrenchPreprocessor(TransformerMixin, BaseEstimator):
         from spacy.vocab import Vocab
 
         # The French tokenizer only: the lookup lemmatizer is a dictionary lookup on the
-        # token text, done in _doc_to_string on arrays, 3x cheaper than spaCy's component
+        # token text, done in _doc_words on arrays, 3x cheaper than spaCy's component
         # walking Token objects, with the same table and the same result.
         vocab = Vocab(lex_attr_getters=dict(LEX_ATTRS))
         nlp = Language(vocab)
@@ -182,6 +219,7 @@ class FrenchPreprocessor(TransformerMixin, BaseEstimator):
     def __getstate__(self):
         state = self.__dict__.copy()
         state.pop("_nlp_cache", None)
+        state.pop("_chunk_cache", None)
         return state
 
     # -- helpers -------------------------------------------------------------------

