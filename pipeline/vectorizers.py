@@ -30,31 +30,55 @@ class CharNgramTfidf(TfidfVectorizer):
 
     MAX_CACHED_WORDS = 200_000
 
+    def fit(self, raw_documents, y=None):
+        self.__dict__.pop("_word_columns", None)   # columns of the previous vocabulary
+        super().fit(raw_documents, y)
+        self._record_weighting()
+        return self
+
+    def fit_transform(self, raw_documents, y=None):
+        self.__dict__.pop("_word_columns", None)
+        X = super().fit_transform(raw_documents, y)
+        self._record_weighting()
+        return X
+
+    def _record_weighting(self):
+        # The weighting in force at fit time (TfidfVectorizer keeps it in its private
+        # TfidfTransformer): a later set_params must not change what transform does.
+        self.weighting_ = {"sublinear_tf": self.sublinear_tf, "use_idf": self.use_idf, "norm": self.norm}
+
     def transform(self, raw_documents):
         check_is_fitted(self, "vocabulary_")
         if not self._fast_path():
             return super().transform(raw_documents)
         if isinstance(raw_documents, str):
             raise ValueError("Iterable over raw text documents expected, string object received.")
+        weighting = self.weighting_
         counts = self._counts(raw_documents)
-        if self.sublinear_tf:
+        if weighting["sublinear_tf"]:
             np.log(counts.data, out=counts.data)
             counts.data += 1
-        if self.use_idf:
+        if weighting["use_idf"]:
             counts.data *= self.idf_[counts.indices]
-        if self.norm is not None:
-            counts = normalize(counts, norm=self.norm, copy=False)
+        if weighting["norm"] is not None:
+            counts = normalize(counts, norm=weighting["norm"], copy=False)
         # The sparse type TfidfVectorizer itself returns under the current sklearn config.
         if get_config().get("sparse_interface", "spmatrix") == "spmatrix":
             return sp.csr_matrix(counts)
         return counts
 
     def _fast_path(self) -> bool:
-        return (self.analyzer == "char_wb" and self.input == "content" and self.preprocessor is None
-                and self.strip_accents is None and not self.binary)
+        # Also the fit-time analyzer settings: the cache is only valid for those.
+        return (hasattr(self, "weighting_") and self.analyzer == "char_wb" and self.input == "content"
+                and self.preprocessor is None and self.strip_accents is None and not self.binary
+                and np.dtype(self.dtype).kind == "f")
 
     def _counts(self, documents) -> sp.csr_matrix:
-        cache = self.__dict__.setdefault("_word_columns", {})
+        # Keyed by the analysis settings: a set_params between two transforms starts anew.
+        key = (tuple(self.ngram_range), self.lowercase)
+        if self.__dict__.get("_word_columns", (None,))[0] != key:
+            self.__dict__["_word_columns"] = (key, {})
+        cache = self.__dict__["_word_columns"][1]
         columns_of = self._word_ngram_columns
         indices: list[int] = []
         indptr = [0]

@@ -40,7 +40,7 @@ def test_same_matrix_as_tfidf_vectorizer(params):
         expected, got = reference.transform(documents), fast.transform(documents)
         assert type(got) is type(expected) and got.dtype == expected.dtype and got.shape == expected.shape
         assert np.array_equal(got.toarray(), expected.toarray())
-    assert fast.__dict__["_word_columns"], "the fast path was not taken"
+    assert fast.__dict__["_word_columns"][1], "the fast path was not taken"
 
 
 def test_other_analyzers_fall_back_to_tfidf_vectorizer():
@@ -58,7 +58,7 @@ def test_cache_is_not_pickled_and_is_bounded(monkeypatch):
     assert (restored.transform(UNSEEN) != before).nnz == 0
     monkeypatch.setattr(CharNgramTfidf, "MAX_CACHED_WORDS", 3)
     restored.transform(TRAIN + UNSEEN)
-    assert len(restored.__dict__["_word_columns"]) <= 3
+    assert len(restored.__dict__["_word_columns"][1]) <= 3
     assert (restored.transform(UNSEEN) != before).nnz == 0
 
 
@@ -79,3 +79,27 @@ def test_same_sparse_type_under_each_sklearn_interface(interface):
         reference = TfidfVectorizer(analyzer="char_wb").fit(TRAIN)
         fast = CharNgramTfidf(analyzer="char_wb").fit(TRAIN)
         assert type(fast.transform(UNSEEN)) is type(reference.transform(UNSEEN))
+
+
+@pytest.mark.filterwarnings("ignore:Only .* 'dtype' should be used")
+def test_refit_and_set_params_never_reuse_stale_columns_or_weighting():
+    """A refit (new vocabulary), a set_params after fit and an integer dtype give what
+    TfidfVectorizer gives: the cache and the fit-time weighting follow the estimator."""
+    fast = CharNgramTfidf(analyzer="char_wb", ngram_range=(2, 3)).fit(["abc", "xyz"])
+    fast.transform(["abc"])
+    reference = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 3))
+    for documents in (TRAIN, ["xyz abc hello", "other"]):
+        expected = reference.fit(documents).transform(UNSEEN + ["abc"]).toarray()
+        assert np.array_equal(fast.fit(documents).transform(UNSEEN + ["abc"]).toarray(), expected)
+        expected = reference.fit_transform(documents).toarray()
+        assert np.array_equal(fast.fit_transform(documents).toarray(), expected)
+    for change in ({"norm": None}, {"sublinear_tf": True}, {"ngram_range": (1, 1)}, {"lowercase": False}):
+        fast.fit(TRAIN).transform(UNSEEN)
+        reference.fit(TRAIN)
+        fast.set_params(**change)
+        reference.set_params(**change)
+        assert np.array_equal(fast.transform(UNSEEN).toarray(), reference.transform(UNSEEN).toarray()), change
+    integers = dict(analyzer="char_wb", dtype=np.int64)
+    expected = TfidfVectorizer(**integers).fit(TRAIN).transform(UNSEEN)
+    got = CharNgramTfidf(**integers).fit(TRAIN).transform(UNSEEN)
+    assert got.dtype == expected.dtype and np.array_equal(got.toarray(), expected.toarray())
