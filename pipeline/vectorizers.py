@@ -22,8 +22,9 @@ class CharNgramTfidf(TfidfVectorizer):
     """``TfidfVectorizer`` whose ``transform`` caches the n-gram columns of each word.
 
     Same parameters, same ``fit`` and same output as ``TfidfVectorizer``. The fast path
-    applies to ``analyzer="char_wb"`` without a custom preprocessor, accent stripping
-    or binary counts; any other setting falls back to ``TfidfVectorizer.transform``.
+    applies to ``analyzer="char_wb"`` with a float dtype, without a custom preprocessor,
+    accent stripping or binary counts; any other setting falls back to
+    ``TfidfVectorizer.transform``.
     The word cache is a speed aid, not fitted state: it is rebuilt after unpickling
     and emptied when it reaches ``MAX_CACHED_WORDS`` (about 300 bytes per word).
     """
@@ -68,7 +69,7 @@ class CharNgramTfidf(TfidfVectorizer):
         return counts
 
     def _fast_path(self) -> bool:
-        # Also the fit-time analyzer settings: the cache is only valid for those.
+        # weighting_ exists only when this class did the fit (not on an older pickle).
         return (hasattr(self, "weighting_") and self.analyzer == "char_wb" and self.input == "content"
                 and self.preprocessor is None and self.strip_accents is None and not self.binary
                 and np.dtype(self.dtype).kind == "f")
