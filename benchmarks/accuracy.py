@@ -183,7 +183,7 @@ def uncertainty_markdown(u: dict | None) -> list[str]:
         cells: dict = {}
         for d in u["paired"]:
             cells.setdefault((d["system"], d["peer"]), {})[d["head"]] = (
-                f"{d['difference']:+.3f} {_span(d['interval'], signed=True)}; {d['share_ahead']:.0%}")
+                f"{d['difference']:+.3f} {_span(d['interval'], signed=True)}; {d['share_ahead']:.1%}")
         for (system, peer), c in cells.items():
             lines.append(f"| {system} | {peer} | {c['sector']} | {c['root_cause']} | {c['urgency']} |")
     return lines
@@ -206,7 +206,7 @@ def goals(rows: dict, u: dict | None = None) -> list[dict]:
                 paired = next((d for d in (u or {}).get("paired", [])
                                if (d["system"], d["peer"], d["head"]) == (candidate, best_peer, head)), None)
                 detail = (f" (difference {_span(paired['interval'], signed=True)}, ahead in "
-                          f"{paired['share_ahead']:.0%} of resamples)" if paired else "")
+                          f"{paired['share_ahead']:.1%} of resamples)" if paired else "")
                 out.append({"goal": f"{candidate} beats {which} on {head} macro-F1",
                             "measured": f"{h[head]['macro_f1']:.3f} vs {best_peer} {peer_f1:.3f}{detail}",
                             "target": "> best", "pass": h[head]["macro_f1"] > peer_f1})

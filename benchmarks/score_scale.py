@@ -46,7 +46,8 @@ def build_store(home: Path, rows: int) -> None:
         frame = pd.DataFrame({
             "complaint_id": [f"B-{i:07d}" for i in range(start, start + len(chunk))],
             "text": chunk, "text_hash": [text_hash(f"{i}{t}") for i, t in enumerate(chunk, start)],
-            "received_at": now, "answered_at": pd.NaT, "channel": None, "company": None, "product": None,
+            "received_at": now, "answered_at": pd.NaT, "channel": None, "rating": float("nan"), "company": None,
+            "product": None,
             "source_file": "bench", "ingested_at": now,
         })
         folder = settings.paths.complaints / "ingest_date=2026-11-22"
