@@ -2,12 +2,16 @@
 
     .venv/bin/python -m benchmarks.learning_curve --train ../shared/data/real/train.parquet \
         --eval ../shared/data/real/dev.parquet [--sizes 100,250,500,1000,all] [--seeds 3] \
-        [--settings shipped|tuned]
+        [--settings shipped|tuned] [--with-corpus [PATH]]
 
 Each size is a subsample of the training split stratified on root cause
 (``train_test_split(train_size=n, stratify=root_cause)``), drawn with seeds 0..seeds-1;
 the full split is the same for every seed (its spread is 0). Prints a markdown table
 (mean ± sd over seeds) and writes ``learning_curve.png`` and ``learning_curve.json``.
+
+``--with-corpus``: every subsample is trained together with the bundled corpus, as the
+retrain flow does (corpus + the company's labels); size 0 is then the default model.
+Writes ``learning_curve_corpus.*`` unless ``--out`` says otherwise.
 """
 from __future__ import annotations
 
@@ -18,15 +22,18 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 from sklearn.model_selection import train_test_split
 
 from pipeline.taxonomy import HEADS
 
-from .common import RESULTS, load_split, machine, score, settings_variant, write_json
+from .common import REPO, RESULTS, load_split, machine, score, settings_variant, write_json
 from .peers import PipelineSystem
 
 
 def subsample(train, n: int, seed: int):
+    if n == 0:
+        return train.iloc[0:0]
     if n >= len(train):
         return train
     counts = train["root_cause"].value_counts()
@@ -35,7 +42,8 @@ def subsample(train, n: int, seed: int):
     return part.reset_index(drop=True)
 
 
-def plot(rows: list[dict], path: Path, title: str) -> None:
+def plot(rows: list[dict], path: Path, title: str,
+         xlabel: str = "training labels (stratified subsample of train)") -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -50,11 +58,14 @@ def plot(rows: list[dict], path: Path, title: str) -> None:
     crit = [r["critique_recall"]["mean"] for r in rows]
     ax.plot([r["n"] for r in rows], crit, linestyle=":", color="grey", marker="x", label="critique recall")
     ax.axhline(0.70, color="red", linewidth=0.8, linestyle="--", label="goal 0.70")
-    ax.set_xscale("log")
+    if min(r["n"] for r in rows) == 0:
+        ax.set_xscale("symlog", linthresh=100)
+    else:
+        ax.set_xscale("log")
     ax.set_xticks([r["n"] for r in rows])
     ax.set_xticklabels([str(r["n"]) for r in rows])
     ax.set_ylim(0, 1)
-    ax.set_xlabel("training labels (stratified subsample of train)")
+    ax.set_xlabel(xlabel)
     ax.set_ylabel("macro-F1 on eval (critique: recall), mean ± sd")
     ax.set_title(title)
     ax.grid(alpha=0.3)
@@ -72,8 +83,12 @@ def main(argv=None) -> int:
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--settings", choices=["shipped", "tuned"], default="shipped",
                         help="tuned: the settings chosen in benchmarks/results/tune.json")
-    parser.add_argument("--out", default=str(RESULTS / "learning_curve.json"))
+    parser.add_argument("--with-corpus", nargs="?", const=str(REPO / "data" / "raw" / "corpus"), default=None,
+                        help="train each subsample together with this bundled corpus (the retrain flow's data)")
+    parser.add_argument("--out", default=None)
     args = parser.parse_args(argv)
+    args.out = args.out or str(RESULTS / ("learning_curve_corpus.json" if args.with_corpus else "learning_curve.json"))
+    corpus = load_split(args.with_corpus) if args.with_corpus else None
 
     train = load_split(args.train)
     evaluation = load_split(args.eval)
@@ -85,9 +100,12 @@ def main(argv=None) -> int:
     rows = []
     for n in sizes:
         runs = []
-        seeds = range(args.seeds) if n < len(train) else [0]
+        seeds = range(args.seeds) if 0 < n < len(train) else [0]   # 0 and all: one draw
         for seed in seeds:
             part = subsample(train, n, seed)
+            if corpus is not None:
+                columns = ["text", *HEADS, "channel", "rating"]
+                part = pd.concat([corpus[columns], part[columns]], ignore_index=True)
             start = time.perf_counter()
             system = PipelineSystem(settings).fit(part["text"].tolist(), part)
             fit_s = time.perf_counter() - start
@@ -104,8 +122,11 @@ def main(argv=None) -> int:
         rows.append(row)
     png = Path(args.out).with_suffix(".png")
     png.parent.mkdir(parents=True, exist_ok=True)
-    plot(rows, png, f"Learning curve ({label.split(' {')[0]})")
-    lines = [f"Settings: {label}", "",
+    with_corpus = f" + the bundled corpus ({len(corpus):,} rows)" if corpus is not None else ""
+    plot(rows, png, f"Learning curve ({label.split(' {')[0]}){' + corpus' if with_corpus else ''}",
+         "real training labels (stratified subsample of train)" + with_corpus)
+    lines = [f"Settings: {label}" + (f"; each run also trains on the bundled corpus ({len(corpus):,} rows)"
+                                     if corpus is not None else ""), "",
              "| training labels | seeds | sector F1 | root cause F1 | urgency F1 | critique recall |",
              "|---:|---:|---|---|---|---|"]
     for r in rows:

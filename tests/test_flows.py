@@ -230,6 +230,6 @@ def test_retrain_gate_refuses_worse_and_promotes_better(harness, tmp_path, train
     card = read_card(Path(refused["model_dir"]))
     assert card["promotion"]["decision"] == "refused" and "refusé" in card["promotion"]["report_markdown"]
     # Better: a generous margin lets an honest challenger through.
-    promoted = retrain(home=str(home), max_drop=1.0)
+    promoted = retrain(home=str(home), max_drop=1.0, max_critique_drop=1.0)
     assert promoted["promoted"] is True
     assert current_version(settings.paths.models) == promoted["challenger"]
