@@ -17,8 +17,8 @@ from pipeline.taxonomy import load_taxonomy
 
 @task
 def train_and_compare(home: str, extra: list[str], max_drop: float | None, max_critique_drop: float | None) -> dict:
-    decision, out, report = retrain_models(settings_for(home), load_taxonomy(), [Path(p) for p in extra], max_drop,
-                                           max_critique_drop=max_critique_drop)
+    settings, files = settings_for(home), [Path(p) for p in extra]
+    decision, out, report = retrain_models(settings, load_taxonomy(), files, max_drop, max_critique_drop=max_critique_drop)
     return {"promoted": decision.promote, "challenger": out.name, "model_dir": str(out), "report": report,
             "comparison": decision.rows}
 
