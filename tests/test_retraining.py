@@ -41,3 +41,27 @@ def test_first_model_is_promoted_and_records_its_critique_recall():
 
 def test_macro_f1_drop_still_refuses():
     assert not gate(metrics(), metrics(root=0.55), 0.02, 0.05).promote
+
+
+def test_comparison_leaves_out_the_rows_a_champion_trained_on(tmp_path):
+    import pandas as pd
+
+    from pipeline.retraining import MIN_COMPARISON_ROWS, comparison_rows
+
+    corpus, own = tmp_path / "corpus", tmp_path / "labels.csv"
+    n = 4 * MIN_COMPARISON_ROWS
+    data = pd.DataFrame({"id": [f"c{i}" for i in range(n)] + [f"o{i}" for i in range(n)],
+                         "origin": [str(corpus.resolve())] * n + [str(own.resolve())] * n})
+    held = pd.Series([i % 2 == 0 for i in range(2 * n)])
+    # The default model was refit on all of its corpus: only the company's own rows count.
+    rows, note = comparison_rows(data, held, {"training_data": {"path": str(corpus)}})
+    assert rows.sum() == n // 2 and set(data.loc[rows, "origin"]) == {str(own.resolve())}
+    assert f"{n // 2} lignes de {corpus}" in note
+    # A champion made by the gate never saw the held-out bucket: every held-out row counts.
+    rows, _ = comparison_rows(data, held, {"training_data": {"sources": [str(corpus)]}})
+    assert rows.equals(held)
+    # Too few unseen rows: all held-out rows, and the report says whom that favours.
+    few = data["origin"].eq(str(corpus.resolve())) | data.index.isin(range(n, n + 10))
+    few_held = held[few].reset_index(drop=True)
+    rows, note = comparison_rows(data[few].reset_index(drop=True), few_held, {"training_data": {"path": str(corpus)}})
+    assert rows.equals(few_held) and "favorise" in note
