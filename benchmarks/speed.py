@@ -40,7 +40,6 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from .common import REAL, REPO, RESULTS, SEED, SOURCE_CHANNELS, load_split, machine, write_json, write_md

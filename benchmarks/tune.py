@@ -31,7 +31,6 @@ Writes ``benchmarks/results/tune.json`` and ``benchmarks/results/tune.md``.
 from __future__ import annotations
 
 import argparse
-import itertools
 import json
 import sys
 import time

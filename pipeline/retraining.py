@@ -10,7 +10,6 @@ rows and the report says the comparison favours the champion.
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path

@@ -11,7 +11,7 @@ from sklearn.model_selection import train_test_split
 
 from .config import Settings
 from .context import CONTEXT_COLUMNS, context_from_frame, model_input
-from .errors import InputError, LabelError
+from .errors import InputError
 from .evaluation import evaluate_frame
 from .io import find_text_column, read_table
 from .model import ComplaintModel, ReviewPolicy, build_pipeline

@@ -1,7 +1,6 @@
 """Flows end to end with Prefect's test harness (a temporary local server and database)."""
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import signal

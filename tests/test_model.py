@@ -1,5 +1,4 @@
 """Train -> save -> load -> predict, on the small fixture corpus."""
-import numpy as np
 import pandas as pd
 import pytest
 

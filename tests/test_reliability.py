@@ -5,7 +5,6 @@ import contextlib
 import hashlib
 import io
 import json
-import os
 import random
 import signal
 import subprocess
