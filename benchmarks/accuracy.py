@@ -31,7 +31,7 @@ import pandas as pd
 
 from pipeline.taxonomy import HEADS, load_taxonomy
 
-from .common import (RESULTS, REPO, fmt, interval, load_split, machine, macro_f1_resampled, resamples, score,
+from .common import (RESULTS, REPO, fmt, interval, load_split, machine, macro_f1_resampled, plus_corpus, resamples, score,
                      seed_everything, settings_variant, wilson, write_json, write_md)
 from .peers import FastTextSystem, PipelineSystem, SpacyTextcat, TfidfLR
 
@@ -269,9 +269,7 @@ def main(argv=None) -> int:
         data = train
         if name in ("pipeline_corpus", "pipeline_plus_corpus"):
             corpus = corpus if corpus is not None else load_split(args.corpus)
-            data = corpus if name == "pipeline_corpus" else pd.concat(
-                [corpus[["text", *HEADS, "channel", "rating"]], train[["text", *HEADS, "channel", "rating"]]],
-                ignore_index=True)
+            data = corpus if name == "pipeline_corpus" else plus_corpus(corpus, train)
         start = time.perf_counter()
         system.fit(data["text"].tolist(), data)
         train_s = time.perf_counter() - start

@@ -65,6 +65,12 @@ def load_split(path: str | Path) -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
+def plus_corpus(corpus: pd.DataFrame, labelled: pd.DataFrame) -> pd.DataFrame:
+    """The bundled corpus followed by labelled rows: what the retrain flow trains on."""
+    columns = ["text", *HEADS, "channel", "rating"]
+    return pd.concat([corpus[columns], labelled[columns]], ignore_index=True)
+
+
 def settings_variant(model: dict | None = None, preprocess: dict | None = None,
                      base: Settings | None = None) -> Settings:
     """The project's settings with some [model] / [preprocess] entries replaced (in memory)."""

@@ -22,12 +22,11 @@ import time
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 from sklearn.model_selection import train_test_split
 
 from pipeline.taxonomy import HEADS
 
-from .common import REPO, RESULTS, load_split, machine, score, settings_variant, write_json
+from .common import REPO, RESULTS, load_split, machine, plus_corpus, score, settings_variant, write_json
 from .peers import PipelineSystem
 
 
@@ -104,8 +103,7 @@ def main(argv=None) -> int:
         for seed in seeds:
             part = subsample(train, n, seed)
             if corpus is not None:
-                columns = ["text", *HEADS, "channel", "rating"]
-                part = pd.concat([corpus[columns], part[columns]], ignore_index=True)
+                part = plus_corpus(corpus, part)
             start = time.perf_counter()
             system = PipelineSystem(settings).fit(part["text"].tolist(), part)
             fit_s = time.perf_counter() - start

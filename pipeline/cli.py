@@ -209,14 +209,13 @@ def cmd_train(args) -> int:
 
 
 def cmd_evaluate(args) -> int:
-    from .evaluation import evaluate_frame, format_metrics
+    from .evaluation import format_metrics
     from .taxonomy import load_taxonomy
-    from .training import context_of, load_labelled
+    from .training import evaluate_model, load_labelled
 
     model, settings = _load(args.model)
-    data = load_labelled(args.data, load_taxonomy(), args.text_column)
-    predicted = model.predict_frame(data["text"].tolist(), data["id"].tolist(), context_of(data))
-    results = evaluate_frame(data, predicted, load_taxonomy())
+    taxonomy = load_taxonomy()
+    results = evaluate_model(model, load_labelled(args.data, taxonomy, args.text_column), taxonomy)
     print(json.dumps(results, ensure_ascii=False, indent=2) if args.json else format_metrics(results))
     return 0
 

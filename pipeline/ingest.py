@@ -35,7 +35,7 @@ from .errors import InputError, StorageError
 from .io import (atomic_path, detect_format, find_text_column, read_table, remove_temp_files, sha256_file,
                  write_text_atomic)
 from .locking import exclusive
-from .context import find_rating_column, parse_rating
+from .context import context_from_frame
 from .schema import COMPLAINT_COLUMNS, QUARANTINE_COLUMNS, complaint_arrow_schema
 from .textcheck import input_flags
 
@@ -142,7 +142,7 @@ def validate(frame: pd.DataFrame, source: str, ingested_at: datetime) -> tuple[p
         "channel": column("channel").astype(object).to_numpy(),
         "company": column("company").astype(object).to_numpy(),
         "product": column("product").astype(object).to_numpy(),
-        "rating": np.array([parse_rating(v) for v in column(find_rating_column(good) or "rating")], dtype=float),
+        "rating": context_from_frame(good)["rating"].to_numpy(),
         "source_file": source,
         "ingested_at": pd.Timestamp(ingested_at),
         "row_number": (good.index + 1).to_numpy(),

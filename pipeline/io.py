@@ -101,7 +101,13 @@ def _read_parquet(path) -> pd.DataFrame:
     except InputError:
         raise
     except (pa.ArrowException, OSError, ValueError) as exc:
-        raise InputError(f"{path}: not a readable Parquet file ({str(exc).splitlines()[0][:120]})") from None
+        raise InputError(f"{path}: not a readable Parquet file ({_first_line(exc)})") from None
+
+
+def _first_line(exc: Exception, limit: int = 120) -> str:
+    """A library error quoted in one short line (its first line, cut at ``limit``)."""
+    lines = str(exc).splitlines()
+    return lines[0][:limit] if lines else type(exc).__name__
 
 
 def parquet_batches(path: str | Path, batch_size: int) -> tuple[int, Iterator[pd.DataFrame]]:
@@ -115,14 +121,14 @@ def parquet_batches(path: str | Path, batch_size: int) -> tuple[int, Iterator[pd
     try:
         parquet = pq.ParquetFile(str(path))
     except (pa.ArrowException, OSError, ValueError) as exc:
-        raise InputError(f"{path}: not a readable Parquet file ({str(exc).splitlines()[0][:120]})") from None
+        raise InputError(f"{path}: not a readable Parquet file ({_first_line(exc)})") from None
 
     def batches() -> Iterator[pd.DataFrame]:
         try:
             for batch in parquet.iter_batches(batch_size=batch_size):
                 yield batch.to_pandas()
         except (pa.ArrowException, OSError, ValueError) as exc:
-            raise InputError(f"{path}: unreadable Parquet data ({str(exc).splitlines()[0][:120]})") from None
+            raise InputError(f"{path}: unreadable Parquet data ({_first_line(exc)})") from None
 
     return parquet.metadata.num_rows, batches()
 
@@ -183,7 +189,7 @@ def _read_csv(text: str, source: str) -> pd.DataFrame:
         return pd.read_csv(io.StringIO(text), sep=delimiter, dtype=str, keep_default_na=False,
                            na_values=[], on_bad_lines="error", engine="python")
     except (pd.errors.ParserError, csv.Error, ValueError) as exc:
-        raise InputError(f"{source}: malformed CSV ({str(exc).splitlines()[0][:160]})") from None
+        raise InputError(f"{source}: malformed CSV ({_first_line(exc, 160)})") from None
 
 
 def find_text_column(frame: pd.DataFrame, wanted: str | None = None, source: str = "input") -> str:

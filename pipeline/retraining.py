@@ -18,10 +18,9 @@ import pandas as pd
 
 from .config import Settings
 from .context import CONTEXT_COLUMNS
-from .evaluation import evaluate_frame
 from .registry import current_version, load_model, new_version, read_card, save_model, set_current
 from .taxonomy import HEADS, Taxonomy
-from .training import context_of, data_fingerprint, fit_model, load_labelled
+from .training import data_fingerprint, evaluate_model, fit_model, load_labelled
 
 
 def holdout_mask(ids: pd.Series, share: float = 0.2) -> pd.Series:
@@ -75,10 +74,6 @@ class GateDecision:
 def _critique_recall(metrics: dict | None) -> float | None:
     label = (metrics or {}).get("urgency", {}).get("per_label", {}).get("critique")
     return label["recall"] if label and label["support"] else None
-
-
-def _evaluate(model, rows: pd.DataFrame, taxonomy: Taxonomy) -> dict:
-    return evaluate_frame(rows, model.predict_frame(rows["text"].tolist(), context=context_of(rows)), taxonomy)
 
 
 def gate(champion: dict | None, challenger: dict, max_drop: float,
@@ -146,10 +141,10 @@ def retrain(settings: Settings, taxonomy: Taxonomy, extra: list[Path] = (), max_
     fingerprint = data_fingerprint(train_rows)
     version = version or new_version(fingerprint)
     challenger = fit_model(train_rows, settings, version, taxonomy)
-    challenger_metrics = _evaluate(challenger, test_rows, taxonomy)
+    challenger_metrics = evaluate_model(challenger, test_rows, taxonomy)
     champion_metrics = None
     if champion_version:
-        champion_metrics = _evaluate(load_model(settings.paths.models / champion_version), test_rows, taxonomy)
+        champion_metrics = evaluate_model(load_model(settings.paths.models / champion_version), test_rows, taxonomy)
     decision = gate(champion_metrics, challenger_metrics, max_drop, max_critique_drop)
     report = decision.markdown(champion_version, version) + f"\n\nComparé sur {len(test_rows)} {compared_note}."
     card = {
