@@ -1,6 +1,6 @@
 """Review flows: export predictions to correct in a spreadsheet, import the corrections.
 
-    python -m flows.review export [--home DIR] [--out FILE.csv] [--sample N]
+    python -m flows.review export [--home DIR] [--out FILE.csv] [--limit N] [--sample N]
     python -m flows.review import FILE.csv --reviewer NAME [--home DIR]
 """
 from __future__ import annotations
@@ -19,21 +19,23 @@ from pipeline.taxonomy import load_taxonomy
 
 
 @task(**IO_TASK)
-def export_sheet(home: str, version: str, out: str, sample: int) -> dict:
-    sheet = build_review_sheet(settings_for(home), version, confident_sample=sample)
+def export_sheet(home: str, version: str, out: str, sample: int, limit: int | None = None) -> dict:
+    sheet = build_review_sheet(settings_for(home), version, confident_sample=sample, limit=limit)
     write_review_sheet(sheet, Path(out))
     return {"rows": len(sheet), "flagged": int((sheet["review_reasons"] != "échantillon_confiant").sum()), "file": out}
 
 
 @flow(name="review-export")
-def review_export(home: str | None = None, out: str | None = None, sample: int = 20) -> dict:
-    """Write the flagged predictions (and a sample of confident ones) to a CSV to correct."""
+def review_export(home: str | None = None, out: str | None = None, sample: int = 20,
+                  limit: int | None = None) -> dict:
+    """Write the flagged predictions not labelled yet, most informative first (at most
+    ``limit``), and a sample of confident ones, to a CSV to correct."""
     settings = settings_for(home)
     version = current_version(settings.paths.models)
     if not version:
         raise ModelNotFoundError("no current model: nothing has been scored yet")
     out = out or str(settings.paths.review / f"a_revoir_{version}.csv")
-    result = export_sheet(str(settings.home), version, out, sample)
+    result = export_sheet(str(settings.home), version, out, sample, limit)
     get_run_logger().info("%d row(s) to review (%d flagged) -> %s", result["rows"], result["flagged"], out)
     return result
 
@@ -62,6 +64,8 @@ def main() -> dict:
     export = sub.add_parser("export", help="write the CSV to review")
     home_argument(export)
     export.add_argument("--out", help="CSV path (default: data/processed/review/a_revoir_<version>.csv)")
+    export.add_argument("--limit", type=int, help="at most this many flagged predictions, the most informative "
+                        "first (default: all)")
     export.add_argument("--sample", type=int, default=20, help="confident predictions added as a check")
     imp = sub.add_parser("import", help="import a corrected CSV")
     home_argument(imp)
@@ -69,7 +73,7 @@ def main() -> dict:
     imp.add_argument("--reviewer", help="who reviewed (stored with each label)")
     args = parser.parse_args()
     if args.action == "export":
-        return review_export(home=args.home, out=args.out, sample=args.sample)
+        return review_export(home=args.home, out=args.out, sample=args.sample, limit=args.limit)
     return review_import(path=args.file, reviewer=args.reviewer, home=args.home)
 
 

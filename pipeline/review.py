@@ -3,7 +3,10 @@
 The export is a CSV a person opens in a spreadsheet (``;`` separator and a UTF-8
 BOM, which French Excel expects). Each row shows the masked text, the model's
 labels, and three ``*_corrige`` columns pre-filled with those labels: the reviewer
-only changes what is wrong. Importing validates every label against the taxonomy
+only changes what is wrong. Rows come most informative first (the model hesitates most
+between two labels: :func:`review_priority`), so a team that labels only the top of the
+sheet, or sets a budget, spends its time where the next retraining learns most;
+complaints already labelled are never exported again. Importing validates every label against the taxonomy
 and stores the corrections in ``data/raw/labels/`` with who reviewed them and when;
 the retrain flow trains on them.
 """
@@ -13,6 +16,7 @@ import io
 from datetime import datetime, timezone
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from .config import Settings
@@ -24,27 +28,56 @@ from .taxonomy import HEADS, Taxonomy
 CORRECTED = {head: f"{head}_corrige" for head in HEADS}
 # channel and rating travel with the text: corrected rows become training rows, and the
 # model uses both as features.
-EXPORT_COLUMNS = ["complaint_id", "text", "channel", "rating", *[c for h in HEADS for c in (h, f"{h}_proba")],
+EXPORT_COLUMNS = ["complaint_id", "priorite", "text", "channel", "rating", *[c for h in HEADS for c in (h, f"{h}_proba")],
                   "review_reasons", *CORRECTED.values(), "commentaire"]
 
 
+def review_priority(predictions: pd.DataFrame) -> np.ndarray:
+    """How much a person's label for each prediction would teach the model: one minus the
+    margin between the two most probable labels, averaged over the heads (margin
+    sampling). Near 1: the model hesitates between two labels on every head."""
+    margins = [(predictions[f"{head}_proba"] - predictions[f"{head}_alt_proba"]).fillna(0.0).to_numpy(float)
+               for head in HEADS]
+    return 1.0 - np.clip(np.mean(margins, axis=0), 0.0, 1.0)
+
+
+def labelled_ids(settings: Settings) -> set[str]:
+    """Ids that already have labels in ``data/raw/labels/`` (imported corrections and
+    labelled files): a person is never asked to label the same complaint twice."""
+    ids: set[str] = set()
+    for path in sorted(settings.paths.labels.glob("*.jsonl")) if settings.paths.labels.is_dir() else []:
+        try:
+            frame = pd.read_json(path, lines=True, dtype=False)
+        except ValueError as exc:
+            raise InputError(f"{path}: unreadable label file ({str(exc).splitlines()[0]})") from None
+        if "id" in frame.columns:
+            ids.update(frame["id"].dropna().astype(str))
+    return ids
+
+
 def build_review_sheet(settings: Settings, model_version: str, confident_sample: int = 20,
-                       seed: int = 0) -> pd.DataFrame:
-    """Flagged predictions, plus a random sample of confident ones to catch silent errors."""
+                       seed: int = 0, limit: int | None = None) -> pd.DataFrame:
+    """Flagged predictions not labelled yet, the most informative first (``priorite``:
+    :func:`review_priority`), at most ``limit`` of them, then a random sample of confident
+    ones to catch silent errors. Ordered as a person should work through them: if the
+    sheet is only half done, the labels that teach the model most are in."""
     predictions = read_predictions(settings, model_version)
     if predictions.empty:
         return pd.DataFrame(columns=EXPORT_COLUMNS)
     texts = read_complaints(settings, ["complaint_id", "text", "channel", "rating"])
     data = predictions.merge(texts, on="complaint_id", how="inner")
-    data = data[data["sector"].notna()]
-    flagged = data[data["needs_review"]]
+    data = data[data["sector"].notna() & ~data["complaint_id"].astype(str).isin(labelled_ids(settings))]
+    data = data.assign(priorite=np.round(review_priority(data), 3))
+    flagged = data[data["needs_review"]].sort_values(["priorite", "complaint_id"], ascending=[False, True])
+    if limit is not None:
+        flagged = flagged.head(max(int(limit), 0))
     confident = data[~data["needs_review"]]
-    sample = confident.sample(min(confident_sample, len(confident)), random_state=seed)
+    sample = confident.sample(min(confident_sample, len(confident)), random_state=seed).sort_values("complaint_id")
     sheet = pd.concat([flagged, sample.assign(review_reasons="échantillon_confiant")], ignore_index=True)
     for head in HEADS:
         sheet[CORRECTED[head]] = sheet[head]
     sheet["commentaire"] = ""
-    return sheet[EXPORT_COLUMNS].sort_values("complaint_id").reset_index(drop=True)
+    return sheet[EXPORT_COLUMNS].reset_index(drop=True)
 
 
 def write_review_sheet(sheet: pd.DataFrame, destination: Path) -> Path:

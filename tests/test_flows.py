@@ -183,9 +183,10 @@ def test_review_export_import_round_trip(harness, tmp_path, trained_model_dir):
     settings = load_settings(home)
     write_inbox(settings.paths.inbox)
     nightly(home=str(home))
-    exported = review_export(home=str(home), out=str(tmp_path / "a_revoir.csv"), sample=3)
+    # A budget of 2 flagged predictions (there are 4), plus 3 confident ones as a check.
+    exported = review_export(home=str(home), out=str(tmp_path / "a_revoir.csv"), sample=3, limit=2)
     sheet = pd.read_csv(exported["file"], sep=";", encoding="utf-8-sig", dtype=str, keep_default_na=False)
-    assert len(sheet) == exported["rows"] >= 3
+    assert len(sheet) == exported["rows"] == 5 and exported["flagged"] == 2
     sheet.loc[0, "root_cause_corrige"] = "livraison"
     sheet.to_csv(tmp_path / "corrige.csv", sep=";", index=False, encoding="utf-8-sig")
     result = review_import(path=str(tmp_path / "corrige.csv"), reviewer="a.martin", home=str(home))
@@ -198,6 +199,15 @@ def test_review_export_import_round_trip(harness, tmp_path, trained_model_dir):
     by_id = stored.set_index("id")["channel"]
     for cid, channel in zip(sheet["complaint_id"], sheet["channel"]):
         assert by_id[cid] == channel if channel else pd.isna(by_id[cid])
+    # The next export leaves out every complaint just labelled: the two flagged ones the
+    # budget left out come now, after (less informative than) the first two.
+    again = review_export(home=str(home), out=str(tmp_path / "encore.csv"), sample=0)
+    second = pd.read_csv(again["file"], sep=";", encoding="utf-8-sig", dtype=str, keep_default_na=False)
+    assert again["rows"] == again["flagged"] == 2
+    assert not set(second["complaint_id"]) & set(sheet["complaint_id"])
+    first_priorities = sheet["priorite"].astype(float)[:2]
+    assert first_priorities.is_monotonic_decreasing
+    assert second["priorite"].astype(float).max() <= first_priorities.min()
     # A label outside the taxonomy is refused, naming the row and the label.
     sheet.loc[1, "urgency_corrige"] = "urgentissime"
     sheet.to_csv(tmp_path / "faux.csv", sep=";", index=False, encoding="utf-8-sig")
