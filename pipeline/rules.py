@@ -35,7 +35,8 @@ _VULNERABLE = _rx(
     r"\b(?:personnes? agees?|vieille dame|vieux monsieur|retraitee? de)",
     r"\b(?:mere|pere|maman|papa|grand-mere|grand-pere|mamie|papi|parents|voisine?|femme|homme|dame|monsieur"
     r"|personne|tante|oncle)s? (?:de |qui a |ont |a |\(|, )?(?:plus de )?(?:[7-9]\d|1[01]\d) ans",
-    r"\b(?:handicapee?s?|invalide|sous oxygene|oxygene|dialyse|insuffisante? respiratoire|enceinte)",
+    r"\b(?:(?:poly)?handicapee?s?|invalide|sous oxygene|oxygene|dialyse|insuffisante? respiratoire|enceinte"
+    r"|fauteuil roulant|mobilite reduite)",
     r"\b(?:malade|chimio|cancer|en fin de vie|teleassistance|alitee?)",
     # A parent of the writer deprived of heat or power in the same sentence: on the real
     # train split 4 of 4 such messages were critique (the guide's "elderly person").
@@ -48,7 +49,9 @@ _VULNERABLE = _rx(
 )
 _DEPRIVED = _rx(
     r"\bsans (?:chauffage|eau|electricite|courant|gaz|eau chaude|soins|traitement|telephone|service|ligne)",
-    r"\b(?:plus|pas|ni) (?:de |d')?(?:chauffage|eau|electricite|courant|gaz|eau chaude|ligne|telephone)",
+    r"\b(?:plus|pas|ni) (?:de |d')?(?:chauffage|eau|electricite|courant|gaz|eau chaude|ligne|telephone|chaudiere)",
+    # "je suis à l'eau froide depuis des semaines": no hot water.
+    r"\b(?:a|que de|qu'a) l'eau froide\b",
     r"\bn'a (?:plus )?(?:ni|pas|plus) (?:de |d')?(?:chauffage|eau|electricite|telephone|ligne)",
     r"\b(?:coupure|coupe|coupee|couper|coupent) (?:d'|de |du |l'|le |la )?(?:electricite|courant|gaz|eau|chauffage|ligne)",
     r"\b(?:dans le froid|on gele|il fait \d+ ?(?:degres|°)|a \d{1,2} ?degres|douches? (?:glaciales?|froides?))",
@@ -84,7 +87,10 @@ RULES: tuple[Rule, ...] = (
         r"\bplus (?:un|aucun) (?:centime|sou|euro)", r"\bsans (?:aucune )?ressources?", r"\bsans (?:aucun )?revenus?",
         r"\b(?:rien|plus rien) (?:pour|a) manger", r"\bnourrir mes enfants", r"\bacculee? (?:par|de) (?:les |des )?dettes",
         r"\bsituation financiere (?:desastreuse|precaire|catastrophique|dramatique|critique)",
-        r"\bplus de quoi (?:vivre|manger|payer)", r"\bvi(?:s|vons|vre) avec (?:moins de |seulement |a peine )?\d{2,3} ?(?:€|euros?)",
+        r"\bplus de quoi (?:vivre|manger|payer)",
+        # "comment je fais pour vivre ?", not "comment faire pour vivre à l'étranger".
+        r"\bcomment (?:je fais|on fait|fait-on|fait on|vais-je faire|je vais faire|on va faire|allons-nous faire)"
+        r" pour (?:vivre|survivre|manger)\b(?! (?:a l'etranger|en |au |aux ))", r"\bvi(?:s|vons|vre) avec (?:moins de |seulement |a peine )?\d{2,3} ?(?:€|euros?)",
     )),
     Rule("distress", "critique", _rx(
         r"\bsuicid", r"\bme foutre en l'air", r"\bplus envie de vivre", r"\ben finir\b",
