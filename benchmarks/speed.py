@@ -1,15 +1,15 @@
 """Speed: end-to-end batch scoring against peers, CLI cold start, memory at 1M rows, spaCy cost.
 
     .venv/bin/python -m benchmarks.speed [--n 20000] [--repeats 5] \
-        [--parts batch,coldstart,preprocess,memory] [--memory-rows 1000000]
+        [--parts batch,coldstart,preprocess,memory] [--memory-rows 1000000] [--memory-format csv]
 
 All texts come from ``pool.parquet`` (real, unlabeled; only numbers are printed).
 
 * batch: N pool texts are written to a temporary Parquet file; each system then runs
   read Parquet -> (preprocess) -> three heads -> write Parquet, end to end. This
-  pipeline goes through the CLI's own path (``io.read_table``, ``scoring.prepare_input``,
-  ``scoring.score_texts`` in chunks of ``[scoring] chunk_size // 2``, ``io.write_table``);
-  peers read with pandas, predict the three labels, write with pandas. Every model is
+  pipeline goes through the CLI's own function, ``scoring.score_file`` (a first pass
+  over the file for its ids, then read, scored and written in chunks of ``[scoring]
+  chunk_size``); peers read with pandas, predict the three labels, write with pandas. Every model is
   trained (on the labelled train split) before any timing; a warm-up run on 500 texts
   precedes the timed runs; systems take turns inside each repeat, so that load from
   other processes hits all of them alike. docs/s is the median over repeats; each
@@ -22,9 +22,9 @@ All texts come from ``pool.parquet`` (real, unlabeled; only numbers are printed)
   and the raw ``spacy.blank("fr")`` tokenizer, on the same pool texts (model mode on
   N/10 texts).
 * memory: peak RSS (``/usr/bin/time -v``, else psutil polling) of the product's own
-  ``complaints predict --input big.parquet --output scored.parquet`` on a Parquet file
-  of ``--memory-rows`` rows (pool texts repeated, unique ids), which the CLI streams in
-  chunks of ``[scoring] chunk_size``.
+  ``complaints predict --input big.parquet --output scored.parquet`` on a file of
+  ``--memory-rows`` rows (pool texts repeated, unique ids; Parquet, or CSV / JSONL with
+  ``--memory-format``), which the CLI streams in chunks of ``[scoring] chunk_size``.
 """
 from __future__ import annotations
 
@@ -45,6 +45,7 @@ import pandas as pd
 from .common import REAL, REPO, RESULTS, SEED, SOURCE_CHANNELS, load_split, machine, write_json, write_md
 
 VENV_BIN = Path(sys.executable).parent
+MEMORY_FORMATS = ("parquet", "csv", "jsonl")
 COLD_TEXT = ("Bonjour, ma box internet ne fonctionne plus depuis trois jours et personne ne répond "
              "au service client malgré mes appels. Je demande un geste commercial.")
 
@@ -66,16 +67,10 @@ def pool_texts(n: int, seed: int = SEED) -> pd.DataFrame:
 
 # -- batch scoring: end-to-end runners -------------------------------------------------------
 def run_pipeline_file(model, settings, src: Path, dst: Path) -> int:
-    from pipeline.io import read_table, write_table
-    from pipeline.context import context_from_frame
-    from pipeline.scoring import prepare_input, score_texts
+    from pipeline.scoring import score_file
 
-    frame = read_table(src)
-    ids, texts, flags = prepare_input(frame, None, "id", str(src))
-    result = score_texts(model, ids, texts, flags, settings["scoring"]["chunk_size"] // 2,
-                         context=context_from_frame(frame))
-    write_table(result, dst)
-    return len(result)
+    rows, _ = score_file(model, str(src), str(dst), settings["scoring"]["chunk_size"])
+    return rows
 
 
 def run_peer_file(system, src: Path, dst: Path) -> int:
@@ -242,7 +237,8 @@ def coldstart(tmp: Path, model_dir: Path, runs: int = 5) -> dict:
 
 
 # -- peak memory, streamed 1M rows ---------------------------------------------------------------
-def build_big_file(rows: int, path: Path) -> None:
+def build_big_file(rows: int, path: Path, fmt: str = "parquet") -> None:
+    """``rows`` pool texts (repeated, unique ids) as Parquet, CSV or JSONL, in blocks."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -253,19 +249,28 @@ def build_big_file(rows: int, path: Path) -> None:
         for start in range(0, rows, block):
             size = min(block, rows - start)
             texts = [pool[(start + i) % len(pool)] for i in range(size)]
-            table = pa.table({"id": [f"r{start + i}" for i in range(size)], "text": texts})
-            if writer is None:
-                writer = pq.ParquetWriter(path, table.schema)
-            writer.write_table(table, row_group_size=block)
+            ids = [f"r{start + i}" for i in range(size)]
+            if fmt == "parquet":
+                table = pa.table({"id": ids, "text": texts})
+                if writer is None:
+                    writer = pq.ParquetWriter(path, table.schema)
+                writer.write_table(table, row_group_size=block)
+                continue
+            frame = pd.DataFrame({"id": ids, "text": texts})
+            with open(path, "a" if start else "w", encoding="utf-8", newline="") as handle:
+                if fmt == "csv":
+                    frame.to_csv(handle, index=False, header=start == 0, sep=";")
+                else:
+                    frame.to_json(handle, orient="records", lines=True, force_ascii=False)
     finally:
         if writer is not None:
             writer.close()
 
 
-def memory(tmp: Path, model_dir: Path, rows: int, chunk: int) -> dict:
-    src, dst = tmp / "big.parquet", tmp / "big_scored.parquet"
+def memory(tmp: Path, model_dir: Path, rows: int, chunk: int, fmt: str = "parquet") -> dict:
+    src, dst = tmp / f"big.{fmt}", tmp / "big_scored.parquet"
     start = time.perf_counter()
-    build_big_file(rows, src)
+    build_big_file(rows, src, fmt)
     log(f"built {rows} rows in {time.perf_counter() - start:.0f}s ({src.stat().st_size / 1e6:.0f} MB)")
     home = tmp / "memory_home"
     home.mkdir(exist_ok=True)
@@ -300,12 +305,18 @@ def memory(tmp: Path, model_dir: Path, rows: int, chunk: int) -> dict:
 
     scored = pq.ParquetFile(str(dst)).metadata.num_rows
     return {"rows": scored, "chunk": chunk, "peak_rss_mb": round(peak_kb / 1024, 1), "method": method,
-            "command": "complaints predict --input big.parquet --output scored.parquet",
+            "format": fmt, "command": f"complaints predict --input big.{fmt} --output scored.parquet",
             "wall_s": round(wall, 1), "docs_per_s": round(scored / wall, 1),
             "input_mb": round(src.stat().st_size / 1e6, 1), "output_mb": round(dst.stat().st_size / 1e6, 1)}
 
 
 # -- report -----------------------------------------------------------------------------------------
+def _memory_runs(payload: dict) -> list[tuple[str, dict]]:
+    """The memory measurements, one per input format (key ``memory`` is Parquet)."""
+    return [(k, payload[k]) for k in ("memory", *(f"memory_{f}" for f in MEMORY_FORMATS if f != "parquet"))
+            if k in payload]
+
+
 def goals(payload: dict) -> list[dict]:
     out = []
     b = payload.get("batch", {}).get("systems")
@@ -318,9 +329,8 @@ def goals(payload: dict) -> list[dict]:
     c = payload.get("coldstart")
     if c:
         out.append({"goal": "cold start <= 2 s", "measured": f"{c['median_s']:.2f} s", "pass": c["median_s"] <= 2.0})
-    m = payload.get("memory")
-    if m:
-        out.append({"goal": f"peak memory <= 1.5 GB for {m['rows']:,} rows",
+    for key, m in _memory_runs(payload):
+        out.append({"goal": f"peak memory <= 1.5 GB for {m['rows']:,} rows ({m.get('format', 'parquet')} input)",
                     "measured": f"{m['peak_rss_mb']:.0f} MB ({m['wall_s']:.0f} s wall)",
                     "pass": m["peak_rss_mb"] <= 1536})
     return out
@@ -354,12 +364,14 @@ def markdown(payload: dict) -> str:
                   f"`{c['command']}`: median {c['median_s']:.2f} s over {len(c['runs_s'])} runs "
                   f"({', '.join(f'{x:.2f}' for x in c['runs_s'])}; first, untimed run {c['first_run_s']:.2f} s). "
                   f"Bare `python -c pass`: {c['python_startup_median_s']:.2f} s. Model folder: {c['model_file_mb']} MB.", ""]
-    if "memory" in payload:
-        m = payload["memory"]
-        lines += ["### Peak memory, streamed scoring", "",
-                  f"`{m.get('command', 'stream worker')}`, {m['rows']:,} rows ({m['input_mb']} MB Parquet, pool "
-                  f"texts repeated), chunks of {m['chunk']}: peak RSS **{m['peak_rss_mb']:.0f} MB** ({m['method']}), "
-                  f"wall {m['wall_s']:.0f} s ({m['docs_per_s']:,.0f} docs/s end to end), output {m['output_mb']} MB.", ""]
+    runs = _memory_runs(payload)
+    if runs:
+        lines += ["### Peak memory, streamed scoring", ""]
+        for _, m in runs:
+            lines += [f"`{m.get('command', 'stream worker')}`, {m['rows']:,} rows ({m['input_mb']} MB "
+                      f"{m.get('format', 'parquet')}, pool texts repeated), chunks of {m['chunk']}: peak RSS "
+                      f"**{m['peak_rss_mb']:.0f} MB** ({m['method']}), wall {m['wall_s']:.0f} s "
+                      f"({m['docs_per_s']:,.0f} docs/s end to end), output {m['output_mb']} MB.", ""]
     if payload.get("goals"):
         lines += ["### Goals", "", "| goal | measured | pass |", "|---|---|---|"]
         lines += [f"| {g['goal']} | {g['measured']} | {'PASS' if g['pass'] else 'FAIL'} |" for g in payload["goals"]]
@@ -374,6 +386,8 @@ def main(argv=None) -> int:
     parser.add_argument("--parts", default="batch,coldstart,preprocess",
                         help="comma-separated: batch, coldstart, preprocess, memory")
     parser.add_argument("--memory-rows", type=int, default=1_000_000)
+    parser.add_argument("--memory-format", choices=MEMORY_FORMATS, default="parquet",
+                        help="input file format of the memory part")
     parser.add_argument("--out", default=str(RESULTS / "speed.json"))
     args = parser.parse_args(argv)
     parts = {p.strip() for p in args.parts.split(",") if p.strip()}
@@ -404,8 +418,10 @@ def main(argv=None) -> int:
             if "memory" in parts:
                 from pipeline.config import load_settings
 
-                payload["memory"] = memory(tmp, model_dir, args.memory_rows, load_settings()["scoring"]["chunk_size"])
-                payload["commands"]["memory"] = command
+                key = "memory" if args.memory_format == "parquet" else f"memory_{args.memory_format}"
+                payload[key] = memory(tmp, model_dir, args.memory_rows, load_settings()["scoring"]["chunk_size"],
+                                      args.memory_format)
+                payload["commands"][key] = command
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     payload["goals"] = goals(payload)

@@ -50,69 +50,37 @@ def cmd_predict(args) -> int:
 
 
 def _predict_file(model, settings, args) -> int:
-    from .io import detect_format
+    from .scoring import score_file
 
-    out_format = args.output_format or (None if args.output != "-" else "jsonl")
-    chunk = settings["scoring"]["chunk_size"]
-    if str(args.input) != "-" and detect_format(args.input, args.format) == "parquet":
-        rows, flagged = _predict_parquet_stream(model, args, chunk, out_format)
-    else:
-        rows, flagged = _predict_in_memory(model, args, chunk, out_format)
+    bar = _ProgressBar(args.quiet)
+    try:
+        rows, flagged = score_file(
+            model, args.input, args.output, settings["scoring"]["chunk_size"], fmt=args.format,
+            out_format=args.output_format or (None if args.output != "-" else "jsonl"),
+            text_column=args.text_column, id_column=args.id_column, on_total=bar.start, progress=bar.update)
+    finally:
+        bar.close()
     if args.output != "-" and not args.quiet:
         print(f"{rows} rows scored -> {args.output} ({flagged} to review)", file=sys.stderr)
     return 0
 
 
-def _predict_in_memory(model, args, chunk: int, out_format) -> tuple[int, int]:
-    """CSV, JSONL and text files: read whole (encoding detection and broken-line
-    accounting need the whole file), scored in chunks."""
-    from .context import context_from_frame
-    from .io import read_table, write_table
-    from .scoring import prepare_input, score_texts
+class _ProgressBar:
+    """Shown once the row count is known, and only for long inputs."""
 
-    frame = read_table(args.input, args.format)
-    ids, texts, flags = prepare_input(frame, args.text_column, args.id_column, str(args.input))
-    bar = _progress(len(texts), args.quiet)
-    try:
-        result = score_texts(model, ids, texts, flags, chunk, progress=bar.update if bar else None,
-                             context=context_from_frame(frame))
-    finally:
-        if bar:
-            bar.close()
-    write_table(result, args.output, out_format)
-    return len(result), int(result["needs_review"].sum())
+    def __init__(self, quiet: bool):
+        self.quiet, self.bar = quiet, None
 
+    def start(self, total: int) -> None:
+        self.bar = _progress(total, self.quiet)
 
-def _predict_parquet_stream(model, args, chunk: int, out_format) -> tuple[int, int]:
-    """Parquet: read, scored and written a chunk at a time, so memory stays flat
-    whatever the file's size (1,000,000 rows: BENCHMARKS.md)."""
-    from .context import context_from_frame
-    from .io import TableWriter, parquet_batches, parquet_column
-    from .scoring import count_input_ids, prepare_input, score_texts
+    def update(self, rows: int) -> None:
+        if self.bar:
+            self.bar.update(rows)
 
-    total, batches = parquet_batches(args.input, chunk)
-    ids_in_file = parquet_column(args.input, args.id_column)
-    id_counts = count_input_ids(ids_in_file) if ids_in_file is not None else None
-    del ids_in_file
-    bar = _progress(total, args.quiet)
-    rows = flagged = 0
-    try:
-        with TableWriter(args.output, out_format) as writer:
-            for frame in batches:
-                where = {"first_row": rows, "id_counts": id_counts}
-                ids, texts, flags = prepare_input(frame, args.text_column, args.id_column, str(args.input), **where)
-                result = score_texts(model, ids, texts, flags, chunk, context=context_from_frame(frame))
-                writer.write(result)
-                rows += len(result)
-                flagged += int(result["needs_review"].sum())
-                if bar:
-                    bar.update(len(result))
-            if rows == 0:
-                writer.write(score_texts(model, [], []))   # an empty file still has its columns
-    finally:
-        if bar:
-            bar.close()
-    return rows, flagged
+    def close(self) -> None:
+        if self.bar:
+            self.bar.close()
 
 
 def _exit_now() -> None:

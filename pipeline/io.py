@@ -143,9 +143,14 @@ def parquet_column(path: str | Path, column: str) -> list | None:
 
 
 def _read_jsonl(text: str, source: str) -> pd.DataFrame:
-    """One object per line. A broken line becomes a row flagged by ``_parse_error``."""
+    return jsonl_frame(enumerate(text.splitlines(), 1))
+
+
+def jsonl_frame(numbered_lines) -> pd.DataFrame:
+    """One object per line, from ``(line number, line)`` pairs; blank lines are skipped.
+    A broken line becomes a row flagged by ``_parse_error``."""
     rows = []
-    for number, line in enumerate(text.splitlines(), 1):
+    for number, line in numbered_lines:
         if not line.strip():
             continue
         try:
@@ -177,19 +182,59 @@ def _as_text(value):
     return str(value)
 
 
+# Every cell a string, as typed: "NA" or "" stay text (the pipeline flags empty texts
+# itself); a row with too many fields is an error, never silently cut.
+CSV_OPTIONS = dict(dtype=str, keep_default_na=False, na_values=[], on_bad_lines="error", engine="python")
+CSV_SNIFF_CHARS = 20000
+
+
+CSV_DELIMITERS = (";", ",", "\t", "|")
+# The delimiter of a one-column file: a control character no text contains.
+ONE_COLUMN = "\x1f"
+
+
+def sniff_delimiter(sample: str) -> str:
+    """The delimiter of a CSV from its first characters.
+
+    The one under which the header has the most columns and every complete row of the
+    sample has as many. csv.Sniffer alone counts characters across the whole sample: on
+    a French export (";") of complaints full of commas it chose ",", and the file was
+    refused as malformed. A header with one column is a one-column file: its texts may
+    hold any of the delimiters."""
+    sample = sample[:CSV_SNIFF_CHARS]
+    best, width = None, 1
+    for delimiter in CSV_DELIMITERS:
+        try:
+            rows = [r for r in csv.reader(io.StringIO(sample, newline=""), delimiter=delimiter)]
+        except csv.Error:
+            continue
+        if len(sample) == CSV_SNIFF_CHARS:
+            rows = rows[:-1]            # the last row may be cut
+        rows = [r for r in rows if r]   # blank lines
+        if rows and len(rows[0]) > width and all(len(r) == len(rows[0]) for r in rows[1:]):
+            best, width = delimiter, len(rows[0])
+    if best is not None:
+        return best
+    header = next((line for line in sample.splitlines() if line.strip()), "")
+    if header and not any(d in header for d in CSV_DELIMITERS):
+        return ONE_COLUMN
+    try:   # rows of unequal width under every delimiter: the file is malformed; say where
+        return csv.Sniffer().sniff(sample, delimiters="".join(CSV_DELIMITERS)).delimiter
+    except csv.Error:
+        return ","
+
+
+def malformed_csv(source: str, exc: Exception) -> InputError:
+    return InputError(f"{source}: malformed CSV ({_first_line(exc, 160)})")
+
+
 def _read_csv(text: str, source: str) -> pd.DataFrame:
     if not text.strip():
         return pd.DataFrame({"text": pd.Series([], dtype=object)})
     try:
-        dialect = csv.Sniffer().sniff(text[:20000], delimiters=",;\t|")
-        delimiter = dialect.delimiter
-    except csv.Error:
-        delimiter = ","
-    try:
-        return pd.read_csv(io.StringIO(text), sep=delimiter, dtype=str, keep_default_na=False,
-                           na_values=[], on_bad_lines="error", engine="python")
+        return pd.read_csv(io.StringIO(text), sep=sniff_delimiter(text), **CSV_OPTIONS)
     except (pd.errors.ParserError, csv.Error, ValueError) as exc:
-        raise InputError(f"{source}: malformed CSV ({_first_line(exc, 160)})") from None
+        raise malformed_csv(source, exc) from None
 
 
 def find_text_column(frame: pd.DataFrame, wanted: str | None = None, source: str = "input") -> str:

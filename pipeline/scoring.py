@@ -86,6 +86,49 @@ def _merge_flags(result: pd.DataFrame, extra: list[list[str]]) -> None:
             result.at[i, "needs_review"] = True
 
 
+# -- scoring a file (complaints predict --input) --------------------------------------------
+def score_file(model, source: str, destination: str, chunk_size: int, *, fmt: str | None = None,
+               out_format: str | None = None, text_column: str | None = None, id_column: str = "id",
+               progress: Callable[[int], object] | None = None,
+               on_total: Callable[[int], None] | None = None) -> tuple[int, int]:
+    """Score a file of any input format into another, a chunk at a time, so memory
+    stays flat whatever its size (1,000,000 rows: BENCHMARKS.md). Returns (rows,
+    rows to review). A first pass checks the whole file (a malformed CSV is refused
+    before anything is written) and counts its ids, so an id repeated anywhere is
+    flagged; ``on_total`` receives the row count it found."""
+    from .batches import TableReader
+    from .context import context_from_frame
+    from .io import TableWriter
+
+    reader = TableReader(source, fmt, chunk_size)
+    scan = reader.scan(id_column)
+    id_counts = count_input_ids(scan.ids) if scan.ids is not None else None
+    scan.ids = None   # the counts are all that is needed: free the list
+    if scan.rows:
+        find_text_column(pd.DataFrame(columns=[c for c in scan.columns if c != "_parse_error"]),
+                         text_column, str(source))
+    if on_total:
+        on_total(scan.rows)
+    rows = flagged = 0
+    with TableWriter(destination, out_format) as writer:
+        for frame in reader.batches():
+            # A JSONL part may lack a key other lines have: the file's columns, always.
+            missing = [c for c in scan.columns if c not in frame.columns]
+            if missing:
+                frame = frame.assign(**{c: None for c in missing})
+            where = {"first_row": rows, "id_counts": id_counts}
+            ids, texts, flags = prepare_input(frame, text_column, id_column, str(source), **where)
+            result = score_texts(model, ids, texts, flags, chunk_size, context=context_from_frame(frame))
+            writer.write(result)
+            rows += len(result)
+            flagged += int(result["needs_review"].sum())
+            if progress:
+                progress(len(result))
+        if rows == 0:
+            writer.write(score_texts(model, [], []))   # an empty file still has its columns
+    return rows, flagged
+
+
 # -- scoring the store (used by the score flow, locally or on Dask workers) -----------------
 _MODEL_CACHE: dict[str, object] = {}
 

@@ -222,9 +222,10 @@ def test_jsonl_output_keeps_one_record_per_line_with_unicode_line_breaks(tmp_pat
     assert len(lines) == 1 and json.loads(lines[0])["id"] == "a\x85b"
 
 
-def test_parquet_input_is_streamed_in_chunks_with_the_same_result_as_a_whole_file(tmp_path, trained_model_dir):
-    """Chunks of 3 rows: ids generated from the file's row numbers, an id repeated in
-    another chunk still flagged, the same predictions as the in-memory JSONL path."""
+def test_every_format_is_streamed_in_chunks_with_the_result_of_one_chunk(tmp_path, trained_model_dir):
+    """Chunks of 3 rows, from Parquet, JSONL and CSV: ids generated from the file's row
+    numbers, an id repeated in another chunk still flagged, and the same predictions as
+    the whole file scored as one chunk."""
     home = tmp_path / "home"
     home.mkdir()
     (home / "complaints.toml").write_text("[scoring]\nchunk_size = 3\n", encoding="utf-8")
@@ -236,16 +237,37 @@ def test_parquet_input_is_streamed_in_chunks_with_the_same_result_as_a_whole_fil
                           "note": [None, None, None, 1, None, None, 5, None]})
     frame.to_parquet(tmp_path / "in.parquet")
     frame.to_json(tmp_path / "in.jsonl", orient="records", lines=True, force_ascii=False)
+    frame.assign(note=frame["note"].map(lambda v: "" if pd.isna(v) else f"{v:.0f}/5")).to_csv(
+        tmp_path / "in.csv", sep=";", index=False)
     model = ["--model", str(trained_model_dir)]
-    for source, out in (("in.parquet", "streamed.parquet"), ("in.jsonl", "whole.parquet")):
-        result = run_cli(["predict", "--input", str(tmp_path / source), "--output", str(tmp_path / out), *model],
-                         home=home)
+    one_chunk = tmp_path / "one_chunk.parquet"
+    _ok(run_cli(["predict", "--input", str(tmp_path / "in.jsonl"), "--output", str(one_chunk), *model]))
+    expected = pd.read_parquet(one_chunk)
+    assert expected["id"].tolist() == ["a", "b", "row-3", "d", "e", "a", "row-7", "h"]
+    assert [("duplicate_id" in f) for f in expected["flags"]] == [True, False, False, False, False, True, False, False]
+    assert "empty_text" in expected.at[4, "flags"]
+    for source in ("in.parquet", "in.jsonl", "in.csv"):
+        out = tmp_path / f"streamed_{source}.parquet"
+        result = run_cli(["predict", "--input", str(tmp_path / source), "--output", str(out), *model], home=home)
         assert result.returncode == 0, result.stderr
-    streamed, whole = pd.read_parquet(tmp_path / "streamed.parquet"), pd.read_parquet(tmp_path / "whole.parquet")
-    assert streamed["id"].tolist() == ["a", "b", "row-3", "d", "e", "a", "row-7", "h"]
-    assert [("duplicate_id" in f) for f in streamed["flags"]] == [True, False, False, False, False, True, False, False]
-    assert "empty_text" in streamed.at[4, "flags"]
-    pd.testing.assert_frame_equal(streamed, whole)
+        pd.testing.assert_frame_equal(pd.read_parquet(out), expected)
+
+
+def test_a_malformed_csv_writes_nothing(tmp_path, trained_model_dir):
+    """The first pass reads the whole file: a bad row far down is refused before any
+    output exists, and a previous output stays as it was."""
+    src = tmp_path / "in.csv"
+    src.write_text("id,text\n" + "".join(f'r{i},"Facture fausse n°{i}"\n' for i in range(40)) + 'x,"a",b,c\n',
+                   encoding="utf-8")
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "complaints.toml").write_text("[scoring]\nchunk_size = 5\n", encoding="utf-8")
+    dst = tmp_path / "out.csv"
+    dst.write_text("previous results\n", encoding="utf-8")
+    result = run_cli(["predict", "-i", str(src), "-o", str(dst), "--model", str(trained_model_dir)], home=home)
+    assert result.returncode == 2 and b"malformed CSV" in result.stderr
+    assert len(result.stderr.decode().strip().splitlines()) == 1
+    assert dst.read_text(encoding="utf-8") == "previous results\n"
 
 
 def test_empty_parquet_input_gives_an_empty_readable_output(tmp_path, trained_model_dir):

@@ -1,0 +1,184 @@
+"""Complaint files read a batch of rows at a time, whatever their size.
+
+``complaints predict --input`` scores files larger than memory: CSV, JSONL, text and
+Parquet alike. A first pass over the file (:meth:`TableReader.scan`) counts the rows,
+collects the column names and the ids, and validates the whole file, so that a
+malformed CSV is refused before anything is written and an id repeated anywhere in
+the file is flagged wherever it stands. A second pass yields the rows in batches.
+Both passes hold one block of the file at a time.
+
+Each batch holds exactly the rows :func:`pipeline.io.read_table` gives for that part
+of the file: the same encoding choice (UTF-8, then cp1252, then latin-1, decided over
+the whole file), the same line splitting, CSV dialect and JSONL parsing
+(``tests/test_batches.py`` checks it on generated files).
+"""
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import sys
+from dataclasses import dataclass
+from itertools import islice
+from pathlib import Path
+from typing import BinaryIO, Iterator
+
+import pandas as pd
+
+from .errors import InputError
+from .io import (CSV_OPTIONS, CSV_SNIFF_CHARS, detect_format, jsonl_frame, malformed_csv, parquet_batches,
+                 parquet_column, sniff_delimiter)
+
+_BLOCK = 1 << 20
+
+
+@dataclass
+class TableScan:
+    """What the first pass learnt: rows, every column seen, and the id column's values
+    (None when the file has no such column)."""
+
+    rows: int
+    columns: list[str]
+    ids: list | None
+
+
+class TableReader:
+    """A CSV, JSONL, text or Parquet file (or ``-``, stdin, read once into memory),
+    read ``batch_size`` rows at a time."""
+
+    def __init__(self, path: str | Path, fmt: str | None = None, batch_size: int = 5000):
+        self.path = str(path)
+        self.fmt = detect_format(path, fmt)
+        self.batch_size = max(int(batch_size), 1)
+        self._stdin: bytes | None = None
+        self._encoding: str | None = None
+
+    # -- the bytes ------------------------------------------------------------------------
+    def _open(self) -> BinaryIO:
+        if self.path == "-":
+            if self._stdin is None:
+                self._stdin = sys.stdin.buffer.read()
+            return io.BytesIO(self._stdin)
+        p = Path(self.path)
+        try:
+            return open(p, "rb")
+        except FileNotFoundError:
+            raise InputError(f"{p}: no such file") from None
+        except IsADirectoryError:
+            raise InputError(f"{p}: is a folder, not a file") from None
+        except PermissionError:
+            raise InputError(f"{p}: permission denied") from None
+        except OSError as exc:
+            raise InputError(f"{p}: cannot read ({exc.strerror or exc})") from None
+
+    def encoding(self) -> str:
+        """The encoding :func:`pipeline.io.decode` would choose for the whole file,
+        found by decoding it block by block (nothing kept but the verdict)."""
+        if self._encoding is None:
+            with self._open() as handle:
+                head = handle.read(4096)
+                if b"\x00" in head and not head.startswith((b"\xff\xfe", b"\xfe\xff")):
+                    raise InputError(f"{self.path}: looks like a binary file, not text (CSV, JSONL or .txt expected)")
+                self._encoding = "latin-1"
+                for candidate in ("utf-8-sig", "cp1252"):
+                    handle.seek(0)
+                    if _decodes(handle, candidate):
+                        self._encoding = candidate
+                        break
+        return self._encoding
+
+    def _text(self, handle: BinaryIO, newline: str) -> io.TextIOWrapper:
+        return io.TextIOWrapper(handle, encoding=self.encoding(), newline=newline)
+
+    def _lines(self) -> Iterator[str]:
+        """The file's lines as ``str.splitlines`` cuts the whole text: each physical
+        line (ended by \\n, \\r or \\r\\n) split again at the other Unicode breaks."""
+        with self._open() as handle:
+            for physical in self._text(handle, newline=""):
+                yield from physical.splitlines()
+
+    # -- the two passes -------------------------------------------------------------------
+    def scan(self, id_column: str | None = "id") -> TableScan:
+        if self.fmt == "parquet" and self.path != "-":
+            total, _ = parquet_batches(self.path, self.batch_size)
+            names = _parquet_names(self.path)
+            ids = parquet_column(self.path, id_column) if id_column else None
+            return TableScan(total, names, ids)
+        rows, columns, ids, has_ids = 0, {}, [], False
+        for frame in self.batches():
+            rows += len(frame)
+            columns.update(dict.fromkeys(frame.columns))
+            if id_column and id_column in frame.columns:
+                has_ids = True
+                ids.extend(frame[id_column].tolist())
+            else:
+                ids.extend([None] * len(frame))
+        return TableScan(rows, list(columns), ids if has_ids else None)
+
+    def batches(self) -> Iterator[pd.DataFrame]:
+        """Frames of at most ``batch_size`` rows, in file order (none for an empty
+        text file)."""
+        if self.fmt == "parquet":
+            if self.path == "-":
+                yield from _frames_of(pd.read_parquet(io.BytesIO(self._open().read())), self.batch_size)
+                return
+            _, parts = parquet_batches(self.path, self.batch_size)
+            yield from parts
+        elif self.fmt == "txt":
+            lines = self._lines()
+            while chunk := list(islice(lines, self.batch_size)):
+                yield pd.DataFrame({"text": chunk}, dtype=object)
+        elif self.fmt == "jsonl":
+            yield from self._jsonl_batches()
+        else:
+            yield from self._csv_batches()
+
+    def _jsonl_batches(self) -> Iterator[pd.DataFrame]:
+        pending: list[tuple[int, str]] = []
+        filled = 0
+        for number, line in enumerate(self._lines(), 1):
+            pending.append((number, line))
+            filled += bool(line.strip())
+            if filled == self.batch_size:
+                yield jsonl_frame(pending)
+                pending, filled = [], 0
+        if filled:
+            yield jsonl_frame(pending)
+
+    def _csv_batches(self) -> Iterator[pd.DataFrame]:
+        with self._open() as handle:
+            # Lines end at "\n" only, untranslated: what the CSV parser sees in a whole-file
+            # read (a StringIO), so a stray "\r" is refused the same way.
+            text = self._text(handle, newline="\n")
+            sample = text.read(CSV_SNIFF_CHARS)
+            delimiter = sniff_delimiter(sample)
+            text.seek(0)
+            try:
+                with pd.read_csv(text, sep=delimiter, chunksize=self.batch_size, **CSV_OPTIONS) as parts:
+                    yield from (part for part in parts if len(part))   # a header alone: no rows
+            except pd.errors.EmptyDataError:
+                return   # blank file: no rows, as a whole-file read gives
+            except (pd.errors.ParserError, csv.Error, ValueError) as exc:
+                raise malformed_csv(self.path, exc) from None
+
+
+def _decodes(handle: BinaryIO, encoding: str) -> bool:
+    decoder = codecs.getincrementaldecoder(encoding)()
+    try:
+        for block in iter(lambda: handle.read(_BLOCK), b""):
+            decoder.decode(block)
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _parquet_names(path: str) -> list[str]:
+    import pyarrow.parquet as pq
+
+    return list(pq.ParquetFile(path).schema_arrow.names)
+
+
+def _frames_of(frame: pd.DataFrame, size: int) -> Iterator[pd.DataFrame]:
+    for start in range(0, len(frame), size):
+        yield frame.iloc[start:start + size].reset_index(drop=True)
