@@ -5,7 +5,8 @@ Parquet alike. A first pass over the file (:meth:`TableReader.scan`) counts the 
 collects the column names and the ids, and validates the whole file, so that a
 malformed CSV is refused before anything is written and an id repeated anywhere in
 the file is flagged wherever it stands. A second pass yields the rows in batches.
-Both passes hold one block of the file at a time.
+Both passes read the file a block at a time; the first keeps the ids (as a Parquet
+file's ids are kept), and stdin, which cannot be read twice, is held in memory.
 
 Each batch holds exactly the rows :func:`pipeline.io.read_table` gives for that part
 of the file: the same encoding choice (UTF-8, then cp1252, then latin-1, decided over
@@ -25,17 +26,18 @@ from typing import BinaryIO, Iterator
 
 import pandas as pd
 
-from .errors import InputError
-from .io import (CSV_OPTIONS, CSV_SNIFF_CHARS, detect_format, jsonl_frame, malformed_csv, parquet_batches,
-                 parquet_column, sniff_delimiter)
+from .io import (CSV_OPTIONS, CSV_SNIFF_CHARS, ENCODINGS, check_not_binary, detect_format, jsonl_frame,
+                 malformed_csv, parquet_batches, parquet_column, parquet_from_bytes, sniff_delimiter,
+                 unreadable_as_input_error)
 
 _BLOCK = 1 << 20
 
 
 @dataclass
 class TableScan:
-    """What the first pass learnt: rows, every column seen, and the id column's values
-    (None when the file has no such column)."""
+    """What the first pass learnt: rows, every column a whole-file read would give (a
+    CSV's header even without rows; ``text`` for a blank text file), and the id
+    column's values (None when the file has no such column)."""
 
     rows: int
     columns: list[str]
@@ -59,28 +61,17 @@ class TableReader:
             if self._stdin is None:
                 self._stdin = sys.stdin.buffer.read()
             return io.BytesIO(self._stdin)
-        p = Path(self.path)
-        try:
-            return open(p, "rb")
-        except FileNotFoundError:
-            raise InputError(f"{p}: no such file") from None
-        except IsADirectoryError:
-            raise InputError(f"{p}: is a folder, not a file") from None
-        except PermissionError:
-            raise InputError(f"{p}: permission denied") from None
-        except OSError as exc:
-            raise InputError(f"{p}: cannot read ({exc.strerror or exc})") from None
+        with unreadable_as_input_error(Path(self.path)):
+            return open(self.path, "rb")
 
     def encoding(self) -> str:
         """The encoding :func:`pipeline.io.decode` would choose for the whole file,
         found by decoding it block by block (nothing kept but the verdict)."""
         if self._encoding is None:
             with self._open() as handle:
-                head = handle.read(4096)
-                if b"\x00" in head and not head.startswith((b"\xff\xfe", b"\xfe\xff")):
-                    raise InputError(f"{self.path}: looks like a binary file, not text (CSV, JSONL or .txt expected)")
-                self._encoding = "latin-1"
-                for candidate in ("utf-8-sig", "cp1252"):
+                check_not_binary(handle.read(4096), self.path)
+                self._encoding = ENCODINGS[-1]
+                for candidate in ENCODINGS[:-1]:
                     handle.seek(0)
                     if _decodes(handle, candidate):
                         self._encoding = candidate
@@ -113,14 +104,14 @@ class TableReader:
                 ids.extend(frame[id_column].tolist())
             else:
                 ids.extend([None] * len(frame))
-        return TableScan(rows, list(columns), ids if has_ids else None)
+        return TableScan(rows, list(columns) or ["text"], ids if has_ids else None)
 
     def batches(self) -> Iterator[pd.DataFrame]:
-        """Frames of at most ``batch_size`` rows, in file order (none for an empty
-        text file)."""
+        """Frames of 1 to ``batch_size`` rows, in file order; a CSV header alone gives
+        one frame of no rows (its columns), a blank file none."""
         if self.fmt == "parquet":
             if self.path == "-":
-                yield from _frames_of(pd.read_parquet(io.BytesIO(self._open().read())), self.batch_size)
+                yield from _frames_of(parquet_from_bytes(self._open().read(), "-"), self.batch_size)
                 return
             _, parts = parquet_batches(self.path, self.batch_size)
             yield from parts
@@ -137,8 +128,10 @@ class TableReader:
         pending: list[tuple[int, str]] = []
         filled = 0
         for number, line in enumerate(self._lines(), 1):
+            if not line.strip():
+                continue   # no row; the numbering above still counts the line
             pending.append((number, line))
-            filled += bool(line.strip())
+            filled += 1
             if filled == self.batch_size:
                 yield jsonl_frame(pending)
                 pending, filled = [], 0
@@ -151,11 +144,19 @@ class TableReader:
             # read (a StringIO), so a stray "\r" is refused the same way.
             text = self._text(handle, newline="\n")
             sample = text.read(CSV_SNIFF_CHARS)
-            delimiter = sniff_delimiter(sample)
+            delimiter = sniff_delimiter(sample, cut=bool(text.read(1)))
             text.seek(0)
             try:
                 with pd.read_csv(text, sep=delimiter, chunksize=self.batch_size, **CSV_OPTIONS) as parts:
-                    yield from (part for part in parts if len(part))   # a header alone: no rows
+                    rows_seen, columns_only = False, None
+                    for part in parts:
+                        if len(part):
+                            rows_seen = True
+                            yield part
+                        elif columns_only is None:
+                            columns_only = part
+                    if not rows_seen and columns_only is not None:
+                        yield columns_only   # a header alone: its columns, no rows
             except pd.errors.EmptyDataError:
                 return   # blank file: no rows, as a whole-file read gives
             except (pd.errors.ParserError, csv.Error, ValueError) as exc:

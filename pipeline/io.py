@@ -45,34 +45,50 @@ def detect_format(path: str | Path, explicit: str | None = None) -> str:
     return _SUFFIXES[suffix]
 
 
+# Tried in this order; latin-1 decodes any byte, so it is the last resort.
+ENCODINGS = ("utf-8-sig", "cp1252", "latin-1")
+
+
+def check_not_binary(head: bytes, source: str) -> None:
+    """A NUL byte in the first 4 KB (outside a UTF-16 BOM file) means a binary file."""
+    if b"\x00" in head[:4096] and not head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise InputError(f"{source}: looks like a binary file, not text (CSV, JSONL or .txt expected)")
+
+
 def decode(data: bytes, source: str = "input") -> str:
     """UTF-8 (with or without BOM) first, then cp1252, then latin-1 (never fails)."""
-    if b"\x00" in data[:4096] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise InputError(f"{source}: looks like a binary file, not text (CSV, JSONL or .txt expected)")
-    for encoding in ("utf-8-sig", "cp1252"):
+    check_not_binary(data, source)
+    for encoding in ENCODINGS[:-1]:
         try:
             return data.decode(encoding)
         except UnicodeDecodeError:
             continue
-    return data.decode("latin-1")
+    return data.decode(ENCODINGS[-1])
+
+
+@contextlib.contextmanager
+def unreadable_as_input_error(path: str | Path) -> Iterator[None]:
+    """The usual ways a file cannot be opened, as one-line InputErrors."""
+    try:
+        yield
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise InputError(f"{path}: is a folder, not a file") from None
+    except PermissionError:
+        raise InputError(f"{path}: permission denied") from None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read ({exc.strerror or exc})") from None
 
 
 def _read_bytes(path: str | Path) -> bytes:
     if str(path) == "-":
         return sys.stdin.buffer.read()
     p = Path(path)
-    try:
+    with unreadable_as_input_error(p):
         if p.stat().st_size > MAX_FILE_BYTES:
             raise InputError(f"{p}: file larger than {MAX_FILE_BYTES // 1024**3} GB; split it first")
         return p.read_bytes()
-    except FileNotFoundError:
-        raise InputError(f"{p}: no such file") from None
-    except IsADirectoryError:
-        raise InputError(f"{p}: is a folder, not a file") from None
-    except PermissionError:
-        raise InputError(f"{p}: permission denied") from None
-    except OSError as exc:
-        raise InputError(f"{p}: cannot read ({exc.strerror or exc})") from None
 
 
 def read_table(path: str | Path, fmt: str | None = None) -> pd.DataFrame:
@@ -85,23 +101,31 @@ def read_table(path: str | Path, fmt: str | None = None) -> pd.DataFrame:
         lines = text.splitlines()
         return pd.DataFrame({"text": lines}, dtype=object)
     if fmt == "jsonl":
-        return _read_jsonl(text, str(path))
+        return jsonl_frame(enumerate(text.splitlines(), 1))
     return _read_csv(text, str(path))
 
 
 def _read_parquet(path) -> pd.DataFrame:
+    if str(path) == "-":
+        return parquet_from_bytes(_read_bytes(path), "-")
+    if not Path(path).exists():
+        raise InputError(f"{path}: no such file")
+    return _parquet_frame(str(path), str(path))
+
+
+def parquet_from_bytes(data: bytes, source: str) -> pd.DataFrame:
+    """A Parquet file held in memory (stdin) as a DataFrame."""
+    return _parquet_frame(io.BytesIO(data), source)
+
+
+def _parquet_frame(where, source: str) -> pd.DataFrame:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     try:
-        source = io.BytesIO(_read_bytes(path)) if str(path) == "-" else str(path)
-        if str(path) != "-" and not Path(path).exists():
-            raise InputError(f"{path}: no such file")
-        return pq.read_table(source).to_pandas()
-    except InputError:
-        raise
+        return pq.read_table(where).to_pandas()
     except (pa.ArrowException, OSError, ValueError) as exc:
-        raise InputError(f"{path}: not a readable Parquet file ({_first_line(exc)})") from None
+        raise InputError(f"{source}: not a readable Parquet file ({_first_line(exc)})") from None
 
 
 def _first_line(exc: Exception, limit: int = 120) -> str:
@@ -142,13 +166,12 @@ def parquet_column(path: str | Path, column: str) -> list | None:
     return pq.read_table(str(path), columns=[column]).column(0).to_pylist()
 
 
-def _read_jsonl(text: str, source: str) -> pd.DataFrame:
-    return jsonl_frame(enumerate(text.splitlines(), 1))
-
-
 def jsonl_frame(numbered_lines) -> pd.DataFrame:
     """One object per line, from ``(line number, line)`` pairs; blank lines are skipped.
-    A broken line becomes a row flagged by ``_parse_error``."""
+    A broken line becomes a row flagged by ``_parse_error``. Values become text before
+    the table is made: pandas would otherwise guess each column's type from the rows at
+    hand (ids 1, 2 read as 1.0, 2.0 when one row lacks an id), and a file read in parts
+    must give the same cells as the whole file."""
     rows = []
     for number, line in numbered_lines:
         if not line.strip():
@@ -163,15 +186,12 @@ def jsonl_frame(numbered_lines) -> pd.DataFrame:
         if not isinstance(value, dict):
             rows.append({"_parse_error": f"line {number}: expected a JSON object"})
             continue
-        rows.append(value)
+        # Values may be nested or numeric; the pipeline wants plain strings.
+        rows.append({key: _as_text(v) for key, v in value.items()})
     if not rows:
         return pd.DataFrame({"text": pd.Series([], dtype=object)})
-    frame = pd.DataFrame(rows)
-    # Values may be nested or numeric; the pipeline wants plain strings.
-    for column in frame.columns:
-        if column != "_parse_error":
-            frame[column] = frame[column].map(_as_text)
-    return frame
+    frame = pd.DataFrame(rows, dtype=object)
+    return frame.where(frame.notna(), None)
 
 
 def _as_text(value):
@@ -193,32 +213,41 @@ CSV_DELIMITERS = (";", ",", "\t", "|")
 ONE_COLUMN = "\x1f"
 
 
-def sniff_delimiter(sample: str) -> str:
-    """The delimiter of a CSV from its first characters.
+def sniff_delimiter(sample: str, cut: bool = False) -> str:
+    """The delimiter of a CSV from its first characters (``cut``: the sample stops
+    inside the file, so its last row may be partial).
 
-    The one under which the header has the most columns and every complete row of the
-    sample has as many. csv.Sniffer alone counts characters across the whole sample: on
-    a French export (";") of complaints full of commas it chose ",", and the file was
-    refused as malformed. A header with one column is a one-column file: its texts may
-    hold any of the delimiters."""
-    sample = sample[:CSV_SNIFF_CHARS]
-    best, width = None, 1
+    The delimiter under which the header has the most columns and no row of the sample
+    more (rows may have fewer: pandas fills them). csv.Sniffer alone counts characters
+    across the whole sample: on a French export (";") of complaints with quoted words and
+    commas it chose ",", and the file was refused as malformed. Ties go to csv.Sniffer.
+    A header without any delimiter is a one-column file: its texts may hold any."""
+    rows_by = {}
     for delimiter in CSV_DELIMITERS:
         try:
-            rows = [r for r in csv.reader(io.StringIO(sample, newline=""), delimiter=delimiter)]
+            rows = list(csv.reader(io.StringIO(sample, newline=""), delimiter=delimiter))
         except csv.Error:
             continue
-        if len(sample) == CSV_SNIFF_CHARS:
-            rows = rows[:-1]            # the last row may be cut
-        rows = [r for r in rows if r]   # blank lines
-        if rows and len(rows[0]) > width and all(len(r) == len(rows[0]) for r in rows[1:]):
-            best, width = delimiter, len(rows[0])
-    if best is not None:
-        return best
+        if cut:
+            rows = rows[:-1]
+        rows = [r for r in rows if any(field.strip() for field in r)]   # blank lines
+        if rows and len(rows[0]) > 1 and all(len(r) <= len(rows[0]) for r in rows[1:]):
+            rows_by[delimiter] = len(rows[0])
+    if rows_by:
+        widest = max(rows_by.values())
+        tied = [d for d, width in rows_by.items() if width == widest]
+        if len(tied) == 1:
+            return tied[0]
+        try:
+            return csv.Sniffer().sniff(sample, delimiters="".join(tied)).delimiter
+        except csv.Error:
+            return tied[0]
     header = next((line for line in sample.splitlines() if line.strip()), "")
     if header and not any(d in header for d in CSV_DELIMITERS):
         return ONE_COLUMN
-    try:   # rows of unequal width under every delimiter: the file is malformed; say where
+    # Every delimiter gives some row more fields than the header: pandas will report
+    # the first such row under the delimiter csv.Sniffer prefers.
+    try:
         return csv.Sniffer().sniff(sample, delimiters="".join(CSV_DELIMITERS)).delimiter
     except csv.Error:
         return ","
@@ -232,7 +261,9 @@ def _read_csv(text: str, source: str) -> pd.DataFrame:
     if not text.strip():
         return pd.DataFrame({"text": pd.Series([], dtype=object)})
     try:
-        return pd.read_csv(io.StringIO(text), sep=sniff_delimiter(text), **CSV_OPTIONS)
+        sample = text[:CSV_SNIFF_CHARS]
+        delimiter = sniff_delimiter(sample, cut=len(sample) < len(text))
+        return pd.read_csv(io.StringIO(text), sep=delimiter, **CSV_OPTIONS)
     except (pd.errors.ParserError, csv.Error, ValueError) as exc:
         raise malformed_csv(source, exc) from None
 

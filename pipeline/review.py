@@ -21,7 +21,7 @@ import pandas as pd
 
 from .config import Settings
 from .errors import InputError
-from .io import atomic_path, decode
+from .io import atomic_path, decode, read_table
 from .store import read_complaints, read_predictions
 from .taxonomy import HEADS, Taxonomy
 
@@ -35,21 +35,33 @@ EXPORT_COLUMNS = ["complaint_id", "priorite", "text", "channel", "rating", *[c f
 def review_priority(predictions: pd.DataFrame) -> np.ndarray:
     """How much a person's label for each prediction would teach the model: one minus the
     margin between the two most probable labels, averaged over the heads (margin
-    sampling). Near 1: the model hesitates between two labels on every head."""
-    margins = [(predictions[f"{head}_proba"] - predictions[f"{head}_alt_proba"]).fillna(0.0).to_numpy(float)
-               for head in HEADS]
-    return 1.0 - np.clip(np.mean(margins, axis=0), 0.0, 1.0)
+    sampling). Near 1: the model hesitates between two labels on every head.
+
+    Where an urgency rule set the urgency, the model's urgency probabilities say nothing
+    about that label (the rule's floor may be the model's third choice): that head is
+    left out of the mean."""
+    margins = np.column_stack([
+        np.clip((predictions[f"{head}_proba"] - predictions[f"{head}_alt_proba"]).fillna(0.0).to_numpy(float), 0, 1)
+        for head in HEADS])
+    if "urgency_rule" in predictions.columns:
+        ruled = predictions["urgency_rule"].fillna("").astype(str).str.len().to_numpy() > 0
+        margins[ruled, HEADS.index("urgency")] = np.nan
+    return 1.0 - np.nanmean(margins, axis=1)
 
 
 def labelled_ids(settings: Settings) -> set[str]:
     """Ids that already have labels in ``data/raw/labels/`` (imported corrections and
-    labelled files): a person is never asked to label the same complaint twice."""
+    labelled files, every format training reads): a person is never asked to label the
+    same complaint twice."""
+    from .training import labelled_files
+
+    folder = settings.paths.labels
     ids: set[str] = set()
-    for path in sorted(settings.paths.labels.glob("*.jsonl")) if settings.paths.labels.is_dir() else []:
-        try:
-            frame = pd.read_json(path, lines=True, dtype=False)
-        except ValueError as exc:
-            raise InputError(f"{path}: unreadable label file ({str(exc).splitlines()[0]})") from None
+    for path in labelled_files(folder) if folder.is_dir() else []:
+        frame = read_table(path)
+        errors = frame["_parse_error"].dropna() if "_parse_error" in frame.columns else ()
+        if len(errors):
+            raise InputError(f"{path}: unreadable label file ({errors.iloc[0]})")
         if "id" in frame.columns:
             ids.update(frame["id"].dropna().astype(str))
     return ids

@@ -29,14 +29,17 @@ def _rx(*alternatives: str) -> re.Pattern:
     return re.compile("|".join(f"(?:{a})" for a in alternatives))
 
 
+# Deprived of what keeps a home habitable.
+_HOME_DEPRIVED = (r"(?:sans (?:chauffage|eau chaude|electricite|courant|gaz)\b"
+                  r"|(?:plus|pas|ni) (?:de |d')(?:chauffage|eau chaude|electricite|courant|gaz)\b"
+                  r"|(?:chauffage|chaudiere) (?:est |sont )?(?:en panne|hs\b))")
 _VULNERABLE = _rx(
     r"\b(?:bebe|bebes|nourrisson|nouveau[- ]ne|enfants? en bas age|jeunes? enfants?)",
     r"\b(?:fils|fille|enfant|petit|petite|garcon)s? (?:de |d'|a |qui a )?(?:[1-5] ans|\d{1,2} mois)",
     r"\b(?:personnes? agees?|vieille dame|vieux monsieur|retraitee? de)",
     r"\b(?:mere|pere|maman|papa|grand-mere|grand-pere|mamie|papi|parents|voisine?|femme|homme|dame|monsieur"
     r"|personne|tante|oncle)s? (?:de |qui a |ont |a |\(|, )?(?:plus de )?(?:[7-9]\d|1[01]\d) ans",
-    r"\b(?:(?:poly)?handicapee?s?|invalide|sous oxygene|oxygene|dialyse|insuffisante? respiratoire|enceinte"
-    r"|fauteuil roulant|mobilite reduite)",
+    r"\b(?:(?:poly)?handicapee?s?|invalide|sous oxygene|oxygene|dialyse|insuffisante? respiratoire|enceinte)",
     r"\b(?:malade|chimio|cancer|en fin de vie|teleassistance|alitee?)",
     # A parent of the writer deprived of heat or power in the same sentence: on the real
     # train split 4 of 4 such messages were critique (the guide's "elderly person").
@@ -46,16 +49,25 @@ _VULNERABLE = _rx(
     r"|(?:chauffage|chaudiere) (?:est |sont )?(?:en panne|hs\b))",
     # "nos aînés", "âgée de 80 ans" (a person; "une maison de 100 ans" is not).
     r"\baine(?:e|s|es)\b", r"\bagee?s? de (?:plus de )?(?:7[5-9]|[89]\d|1[01]\d) ans\b",
+    # A wheelchair user without heat, hot water or power in the same sentence (not "no
+    # bus line" or "no phone": the weaker deprivations below are for the frail at home).
+    r"\b(?:en fauteuil(?: roulant)?|mobilite reduite|pmr)\b[^.!?]{0,100}" + _HOME_DEPRIVED,
+    _HOME_DEPRIVED + r"[^.!?]{0,100}\b(?:en fauteuil(?: roulant)?|mobilite reduite|pmr)\b",
 )
 _DEPRIVED = _rx(
     r"\bsans (?:chauffage|eau|electricite|courant|gaz|eau chaude|soins|traitement|telephone|service|ligne)",
-    r"\b(?:plus|pas|ni) (?:de |d')?(?:chauffage|eau|electricite|courant|gaz|eau chaude|ligne|telephone|chaudiere)",
-    # "je suis à l'eau froide depuis des semaines": no hot water.
-    r"\b(?:a|que de|qu'a) l'eau froide\b",
+    r"\b(?:plus|pas|ni) (?:de |d')?(?:chauffage|eau|electricite|courant|gaz|eau chaude|ligne|telephone)",
+    r"\b(?:plus|pas|ni) (?:de |d')?chaudiere\b(?! a (?:remplacer|changer|installer|reparer))",
+    # No hot water, said of the writer's household ("on est à l'eau froide", "on n'a que
+    # de l'eau froide"); not a wash programme or a pool "à l'eau froide".
+    r"\b(?:je suis|nous sommes|on est|je me retrouve|on se retrouve|nous nous retrouvons|je vis|nous vivons"
+    r"|(?:me|se|nous) laver) (?:encore |toujours |donc |ainsi )?a l'eau froide\b",
+    r"\bn'(?:a|ai|avons|ont) (?:plus )?que (?:de )?l'eau froide\b",
     r"\bn'a (?:plus )?(?:ni|pas|plus) (?:de |d')?(?:chauffage|eau|electricite|telephone|ligne)",
     r"\b(?:coupure|coupe|coupee|couper|coupent) (?:d'|de |du |l'|le |la )?(?:electricite|courant|gaz|eau|chauffage|ligne)",
     r"\b(?:dans le froid|on gele|il fait \d+ ?(?:degres|°)|a \d{1,2} ?degres|douches? (?:glaciales?|froides?))",
-    r"\b(?:chauffage|chaudiere|chauffe-eau|ballon d'eau chaude) (?:est |sont )?(?:en panne|hs\b|ne (?:marche|fonctionne) plus)",
+    r"\b(?:chauffage|chaudiere|chauffe-eau|ballon d'eau chaude) (?:est |sont )?(?:en panne|hs\b"
+    r"|ne (?:marche|fonctionne|demarre) plus|(?:est )?tombee? en panne)",
     r"\ben panne (?:de |d')?(?:une |un |la |le |du |sa |son )?(?:chaudiere|chauffage|chauffe-eau)",
     r"\bpersonne n'a (?:plus )?(?:de |d')(?:chauffage|eau|electricite)",
 )
@@ -88,9 +100,12 @@ RULES: tuple[Rule, ...] = (
         r"\b(?:rien|plus rien) (?:pour|a) manger", r"\bnourrir mes enfants", r"\bacculee? (?:par|de) (?:les |des )?dettes",
         r"\bsituation financiere (?:desastreuse|precaire|catastrophique|dramatique|critique)",
         r"\bplus de quoi (?:vivre|manger|payer)",
-        # "comment je fais pour vivre ?", not "comment faire pour vivre à l'étranger".
-        r"\bcomment (?:je fais|on fait|fait-on|fait on|vais-je faire|je vais faire|on va faire|allons-nous faire)"
-        r" pour (?:vivre|survivre|manger)\b(?! (?:a l'etranger|en |au |aux ))", r"\bvi(?:s|vons|vre) avec (?:moins de |seulement |a peine )?\d{2,3} ?(?:€|euros?)",
+        # "comment je fais pour vivre ?", "de quoi vais-je vivre": the question ends there
+        # or goes on with who or how long; not "pour vivre sans Netflix" or "à Lyon".
+        r"\b(?:comment (?:je fais|on fait|fait-on|fait on|vais-je faire|vais je faire|je vais faire|on va faire"
+        r"|allons-nous faire|allons nous faire|nous allons faire|faire)|de quoi (?:vais-je|vais je|je vais|allons-nous"
+        r"|allons nous|nous allons|on va)) (?:pour )?(?:vivre|survivre)\b"
+        r"(?= ?[?!.,;:]| ?$| moi| nous| avec (?:mes|nos|ma|mon)| pendant| en attendant| maintenant| jusqu)", r"\bvi(?:s|vons|vre) avec (?:moins de |seulement |a peine )?\d{2,3} ?(?:€|euros?)",
     )),
     Rule("distress", "critique", _rx(
         r"\bsuicid", r"\bme foutre en l'air", r"\bplus envie de vivre", r"\ben finir\b",

@@ -47,7 +47,13 @@ def prepare_input(frame: pd.DataFrame, text_column: str | None = None, id_column
 
 
 def _input_id(value, row_number: int) -> str:
-    return str(value) if not pd.isna(value) and str(value).strip() else f"row-{row_number}"
+    if pd.isna(value) or not str(value).strip():
+        return f"row-{row_number}"
+    # An integer id column with gaps reaches pandas as floats (7 -> 7.0): the id is 7,
+    # whichever part of a file it is read in.
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
 
 
 def count_input_ids(values) -> Counter:
@@ -104,7 +110,8 @@ def score_file(model, source: str, destination: str, chunk_size: int, *, fmt: st
     scan = reader.scan(id_column)
     id_counts = count_input_ids(scan.ids) if scan.ids is not None else None
     scan.ids = None   # the counts are all that is needed: free the list
-    if scan.rows:
+    if scan.rows or text_column:
+        # Refused now, not after part of the output is written.
         find_text_column(pd.DataFrame(columns=[c for c in scan.columns if c != "_parse_error"]),
                          text_column, str(source))
     if on_total:

@@ -18,6 +18,14 @@ from .model import ComplaintModel, ReviewPolicy, build_pipeline
 from .taxonomy import HEADS, Taxonomy
 
 
+LABELLED_SUFFIXES = (".jsonl", ".csv", ".parquet")
+
+
+def labelled_files(folder: Path) -> list[Path]:
+    """The labelled files of a folder (``data/raw/labels/``), in name order."""
+    return sorted(p for p in Path(folder).iterdir() if p.suffix in LABELLED_SUFFIXES)
+
+
 def load_labelled(path: str | Path, taxonomy: Taxonomy, text_column: str | None = None) -> pd.DataFrame:
     """A labelled file, or a folder of them, as id/text/sector/root_cause/urgency, plus
     the context columns (channel, rating; empty when the file has none).
@@ -25,7 +33,7 @@ def load_labelled(path: str | Path, taxonomy: Taxonomy, text_column: str | None 
     Fails on the first unusable row with its id: an unknown label, an empty text.
     """
     path = Path(path)
-    files = sorted(p for p in path.iterdir() if p.suffix in {".jsonl", ".csv", ".parquet"}) if path.is_dir() else [path]
+    files = labelled_files(path) if path.is_dir() else [path]
     if not files:
         raise InputError(f"{path}: no labelled files (.jsonl, .csv, .parquet) in this folder")
     frames = []

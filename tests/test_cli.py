@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from pipeline.schema import PREDICTION_COLUMNS
-from tests.conftest import run_cli
+from tests.conftest import run_cli, write_jsonl
 
 TEXTS = [
     "Ma box est en panne depuis 3 semaines, aucune connexion internet",
@@ -251,6 +251,47 @@ def test_every_format_is_streamed_in_chunks_with_the_result_of_one_chunk(tmp_pat
         result = run_cli(["predict", "--input", str(tmp_path / source), "--output", str(out), *model], home=home)
         assert result.returncode == 0, result.stderr
         pd.testing.assert_frame_equal(pd.read_parquet(out), expected)
+
+
+def test_integer_ids_with_gaps_are_the_same_ids_in_every_chunk(tmp_path, trained_model_dir):
+    """Found by a second reader: an integer id column with a missing value reaches pandas
+    as floats in some chunks only (JSONL) or in every chunk but not in the first pass
+    (Parquet), so an id repeated across chunks was not flagged."""
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "complaints.toml").write_text("[scoring]\nchunk_size = 2\n", encoding="utf-8")
+    rows = [{"id": 1, "text": "Box en panne"}, {"id": 2, "text": "Facture fausse"},
+            {"id": None, "text": "Colis perdu"}, {"id": 1, "text": "Toujours en panne"}]
+    write_jsonl(tmp_path / "in.jsonl", [{k: v for k, v in r.items() if v is not None} for r in rows])
+    pd.DataFrame(rows).astype({"id": "Int64"}).to_parquet(tmp_path / "in.parquet")
+    for source in ("in.jsonl", "in.parquet"):
+        out = tmp_path / f"{source}.out.parquet"
+        _ok(run_cli(["predict", "-i", str(tmp_path / source), "-o", str(out), "--model", str(trained_model_dir)],
+                    home=home))
+        scored = pd.read_parquet(out)
+        assert scored["id"].tolist() == ["1", "2", "row-3", "1"], source
+        assert [("duplicate_id" in f) for f in scored["flags"]] == [True, False, False, True], source
+
+
+def test_parquet_on_stdin_that_is_not_parquet_is_a_one_line_error(trained_model_dir):
+    result = run_cli(["predict", "-i", "-", "--format", "parquet", "-o", "-", "--model", str(trained_model_dir)],
+                     stdin=b"pas du parquet")
+    assert result.returncode == 2 and b"not a readable Parquet file" in result.stderr
+    assert len(result.stderr.decode().strip().splitlines()) == 1
+
+
+def test_a_missing_text_column_is_refused_even_without_rows(tmp_path, trained_model_dir):
+    (tmp_path / "entete.csv").write_text("id;text\n", encoding="utf-8")
+    (tmp_path / "vide.csv").write_text("", encoding="utf-8")
+    for name in ("entete.csv", "vide.csv"):
+        result = run_cli(["predict", "-i", str(tmp_path / name), "-o", str(tmp_path / "out.csv"),
+                          "--text-column", "texte", "--model", str(trained_model_dir)])
+        assert result.returncode == 2 and b"no column 'texte'" in result.stderr, name
+        assert not (tmp_path / "out.csv").exists()
+    # Without --text-column, a header alone is an empty result with every column.
+    _ok(run_cli(["predict", "-i", str(tmp_path / "entete.csv"), "-o", str(tmp_path / "out.csv"),
+                 "--model", str(trained_model_dir)]))
+    assert len(pd.read_csv(tmp_path / "out.csv")) == 0
 
 
 def test_a_malformed_csv_writes_nothing(tmp_path, trained_model_dir):

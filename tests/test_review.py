@@ -58,6 +58,20 @@ def test_priority_ranks_hesitation_above_confidence():
     assert review_priority(sure_sector)[0] < priority[0]
 
 
+def test_a_head_decided_by_an_urgency_rule_does_not_count_as_hesitation():
+    """A rule raised urgency to its floor: the stored urgency probability is the floor's,
+    often below the model's own choice (found by a second reader: priority 0.94 for a
+    prediction hesitant on nothing but a ruled urgency)."""
+    ruled = prediction("r", 0.6, True)
+    ruled.update(urgency_proba=0.02, urgency_alt_proba=0.11, urgency_rule="no_resources")
+    plain = prediction("p", 0.6, True)
+    priority = review_priority(pd.DataFrame([ruled, plain]))
+    assert priority[0] == pytest.approx(0.4) and priority[1] == pytest.approx(0.4)
+    # Without the rule the same negative margin counts as no margin (not as more than none).
+    ruled["urgency_rule"] = ""
+    assert review_priority(pd.DataFrame([ruled]))[0] == pytest.approx(1 - (0.6 + 0.6 + 0.0) / 3)
+
+
 def test_sheet_is_ordered_by_priority_and_capped_by_the_budget(home):
     settings = load_settings(home)
     sheet = build_review_sheet(settings, VERSION, confident_sample=2)
@@ -78,14 +92,16 @@ def test_labelled_complaints_are_not_exported_again(home, tmp_path):
     labels = read_corrections(tmp_path / "fait.csv", load_taxonomy(), reviewer="a.martin")
     settings.paths.labels.mkdir(parents=True)
     labels.to_json(settings.paths.labels / "review-1.jsonl", orient="records", lines=True, force_ascii=False)
-    # A labelled file of the company's own, with ids of the store, counts too.
+    # Labelled files of the company's own, in any format training reads, count too.
     (settings.paths.labels / "maison.jsonl").write_text(
         json.dumps({"id": "C7", "text": "x", "sector": "energie_eau", "root_cause": "autre", "urgency": "basse"}) + "\n",
         encoding="utf-8")
+    pd.DataFrame({"id": ["C4"], "text": ["y"], "sector": ["telecom"], "root_cause": ["autre"],
+                  "urgency": ["basse"]}).to_csv(settings.paths.labels / "export.csv", sep=";", index=False)
 
     again = build_review_sheet(settings, VERSION, confident_sample=3)
-    assert set(again["complaint_id"]) == {"C2", "C4", "C1", "C6", "C8"}
-    assert again["complaint_id"].tolist()[:3] == ["C2", "C4", "C1"]
+    assert set(again["complaint_id"]) == {"C2", "C1", "C6", "C8"}
+    assert again["complaint_id"].tolist()[:2] == ["C2", "C1"]
 
 
 def test_an_unreadable_label_file_is_a_clear_error(home):

@@ -73,6 +73,14 @@ from pipeline.rules import RULE_NAMES, UrgencyRuleFlags, fired_rules
     ("Nous avons un bébé et plus de chaudière depuis la panne", "vulnerable_person_deprived"),
     ("Aucune indemnité depuis six mois, comment je fais pour vivre ?", "no_resources"),
     ("mais comment fait-on pour vivre pendant ce temps ?", "no_resources"),
+    # ... and what a second reader of that pass found missing
+    ("Plus aucun versement : de quoi vais-je vivre ?", "no_resources"),
+    ("Sans indemnités, comment vais je faire pour vivre avec mes enfants", "no_resources"),
+    ("On n'a que de l'eau froide depuis dix jours avec notre bébé de 4 mois", "vulnerable_person_deprived"),
+    ("Ma mère de 84 ans : la chaudière ne démarre plus depuis lundi", "vulnerable_person_deprived"),
+    ("Chez ma grand-mère de 91 ans la chaudière est tombée en panne samedi", "vulnerable_person_deprived"),
+    ("Mon père est en fauteuil et il est sans chauffage depuis trois jours", "vulnerable_person_deprived"),
+    ("Toujours pas d'électricité chez nous, et mon fils est PMR", "vulnerable_person_deprived"),
 ])
 def test_each_rule_fires_on_its_situation(text, rule):
     assert rule in [r.name for r in fired_rules(text)]
@@ -118,6 +126,15 @@ def test_each_rule_fires_on_its_situation(text, rule):
     "Comment faire pour vivre à l'étranger avec votre forfait ?",
     "Comment je fais pour vivre en Espagne six mois avec cette box ?",
     "Plus de chaudière à remplacer : le technicien a tout réglé, merci",
+    # ... and the misfires a second reader found in it
+    "Le body de mon bébé a rétréci alors que je l'ai lavé à l'eau froide",
+    "Piscine de l'hôtel à l'eau froide, dommage pour notre bébé",
+    "Dans le train, comment on fait pour manger ? Le wagon-bar était fermé",
+    "Commande livrée sans couverts, comment je fais pour manger ma salade ?",
+    "Comment je fais pour vivre sans Netflix depuis que la box est en panne ?",
+    "Comment je fais pour vivre à Lyon avec une box qui ne capte rien ?",
+    "Accès impossible en fauteuil roulant, et pas de ligne de bus adaptée",
+    "Merci ! Plus de chaudière à remplacer pour ma mère de 85 ans, tout est réparé",
 ])
 def test_rules_stay_silent_on_look_alikes(text):
     assert fired_rules(text) == []
