@@ -402,7 +402,8 @@ def main(argv=None) -> int:
     payload.setdefault("measured", {})
     for part in parts:  # when and on which code each part was measured (the header shows the last run)
         m = machine()
-        payload["measured"][part] = {k: m[k] for k in ("date", "load_avg_at_start", "pipeline_sha256")}
+        key = f"memory_{args.memory_format}" if part == "memory" and args.memory_format != "parquet" else part
+        payload["measured"][key] = {k: m[k] for k in ("date", "load_avg_at_start", "pipeline_sha256")}
     try:
         if "batch" in parts:
             payload["batch"] = batch(args.n, args.repeats, tmp)
