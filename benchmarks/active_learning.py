@@ -39,12 +39,12 @@ import pandas as pd
 from joblib import Parallel, delayed
 from sklearn.model_selection import train_test_split
 
-from pipeline.config import load_settings
 from pipeline.review import review_priority
-from pipeline.taxonomy import HEADS, load_taxonomy
-from pipeline.training import fit_model
+from pipeline.taxonomy import HEADS
+from pipeline.training import context_of
 
 from .common import REPO, RESULTS, load_split, machine, plus_corpus, score, write_json
+from .peers import PipelineSystem
 
 STRATEGIES = ("random", "flagged", "priority", "priority_root", "priority_spread")
 POOL_SHARE = 0.9
@@ -81,40 +81,34 @@ def pick(strategy: str, predictions: pd.DataFrame, n: int, rng: np.random.Genera
     return shuffled[np.argsort(-priority[shuffled], kind="stable")][:n]
 
 
-def _context(frame: pd.DataFrame) -> pd.DataFrame:
-    return frame[["channel", "rating"]].reset_index(drop=True)
-
-
-def _fit(corpus: pd.DataFrame, labelled: pd.DataFrame, settings, taxonomy):
+def _fit(corpus: pd.DataFrame, labelled: pd.DataFrame) -> PipelineSystem:
+    """What the retrain flow trains: the bundled corpus plus every label so far."""
     data = plus_corpus(corpus, labelled)
-    data.insert(0, "id", [str(i) for i in range(len(data))])
-    return fit_model(data, settings, "active", taxonomy)
+    return PipelineSystem().fit(data["text"].tolist(), data)
 
 
-def _evaluate(model, evaluation: pd.DataFrame) -> dict:
-    frame = model.predict_frame(evaluation["text"].tolist(), context=_context(evaluation))
-    m = score(evaluation, {h: frame[h].to_numpy(dtype=object) for h in HEADS}, per_source=False)
+def _evaluate(system: PipelineSystem, evaluation: pd.DataFrame) -> dict:
+    m = score(evaluation, system.predict(evaluation["text"].tolist(), context_of(evaluation)), per_source=False)
     return {**{h: m["heads"][h]["macro_f1"] for h in HEADS}, "critique_recall": m["critique_recall"] or 0.0}
 
 
 def run(strategy: str, seed: int, pool: pd.DataFrame, evaluation: pd.DataFrame, corpus: pd.DataFrame,
         budgets: list[int], start=None) -> dict:
     """One simulated sequence of review rounds; ``start`` is the already-fitted round-0 model."""
-    settings, taxonomy = load_settings(), load_taxonomy()
     rng = np.random.default_rng(seed)
     keep = np.sort(np.random.default_rng(1000 + seed).permutation(len(pool))[: int(POOL_SHARE * len(pool))])
     pool = pool.iloc[keep].reset_index(drop=True)
-    model = start if start is not None else _fit(corpus, pool.iloc[0:0], settings, taxonomy)
+    system = start if start is not None else _fit(corpus, pool.iloc[0:0])
     labelled = np.zeros(len(pool), dtype=bool)
-    rounds = [{"labels": 0, **_evaluate(model, evaluation)}]
+    rounds = [{"labels": 0, **_evaluate(system, evaluation)}]
     for budget in budgets:
         rest = np.flatnonzero(~labelled)
-        predictions = model.predict_frame(pool["text"].iloc[rest].tolist(), context=_context(pool.iloc[rest]))
+        predictions = system.model.predict_frame(pool["text"].iloc[rest].tolist(), context=context_of(pool.iloc[rest]))
         chosen = rest[pick(strategy, predictions, budget - int(labelled.sum()), rng)]
         labelled[chosen] = True
         started = time.perf_counter()
-        model = _fit(corpus, pool[labelled], settings, taxonomy)
-        row = {"labels": int(labelled.sum()), **_evaluate(model, evaluation),
+        system = _fit(corpus, pool[labelled])
+        row = {"labels": int(labelled.sum()), **_evaluate(system, evaluation),
                "fit_s": round(time.perf_counter() - started, 1),
                "critique_labelled": int((pool["urgency"].to_numpy()[labelled] == "critique").sum())}
         rounds.append(row)
@@ -196,7 +190,7 @@ def main(argv=None) -> int:
     budgets = [int(b) for b in args.budgets.split(",")]
     out = Path(args.out or RESULTS / ("active_learning_holdout.json" if args.holdout else "active_learning.json"))
     # Round 0 (the default model) is the same for every strategy: fit it once.
-    start = _fit(corpus, pool.iloc[0:0], load_settings(), load_taxonomy())
+    start = _fit(corpus, pool.iloc[0:0])
     jobs = [(s, seed) for seed in range(args.seeds) for s in args.strategies.split(",")]
     started = time.perf_counter()
     runs = Parallel(n_jobs=args.jobs)(delayed(run)(s, seed, pool, evaluation, corpus, budgets, start)

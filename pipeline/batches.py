@@ -27,7 +27,7 @@ from typing import BinaryIO, Iterator
 import pandas as pd
 
 from .io import (CSV_OPTIONS, CSV_SNIFF_CHARS, ENCODINGS, check_not_binary, detect_format, jsonl_frame,
-                 malformed_csv, parquet_batches, parquet_column, parquet_from_bytes, sniff_delimiter,
+                 malformed_csv, open_parquet, parquet_batches, parquet_from_bytes, sniff_delimiter,
                  unreadable_as_input_error)
 
 _BLOCK = 1 << 20
@@ -53,6 +53,7 @@ class TableReader:
         self.fmt = detect_format(path, fmt)
         self.batch_size = max(int(batch_size), 1)
         self._stdin: bytes | None = None
+        self._stdin_parquet: pd.DataFrame | None = None   # parsed once for both passes
         self._encoding: str | None = None
 
     # -- the bytes ------------------------------------------------------------------------
@@ -91,10 +92,11 @@ class TableReader:
     # -- the two passes -------------------------------------------------------------------
     def scan(self, id_column: str | None = "id") -> TableScan:
         if self.fmt == "parquet" and self.path != "-":
-            total, _ = parquet_batches(self.path, self.batch_size)
-            names = _parquet_names(self.path)
-            ids = parquet_column(self.path, id_column) if id_column else None
-            return TableScan(total, names, ids)
+            # The footer holds the row count and the columns; the ids are one column.
+            parquet = open_parquet(self.path)
+            names = list(parquet.schema_arrow.names)
+            ids = parquet.read(columns=[id_column]).column(0).to_pylist() if id_column in names else None
+            return TableScan(parquet.metadata.num_rows, names, ids)
         rows, columns, ids, has_ids = 0, {}, [], False
         for frame in self.batches():
             rows += len(frame)
@@ -111,7 +113,9 @@ class TableReader:
         one frame of no rows (its columns), a blank file none."""
         if self.fmt == "parquet":
             if self.path == "-":
-                yield from _frames_of(parquet_from_bytes(self._open().read(), "-"), self.batch_size)
+                if self._stdin_parquet is None:
+                    self._stdin_parquet = parquet_from_bytes(self._open().read(), "-")
+                yield from _frames_of(self._stdin_parquet, self.batch_size)
                 return
             _, parts = parquet_batches(self.path, self.batch_size)
             yield from parts
@@ -172,12 +176,6 @@ def _decodes(handle: BinaryIO, encoding: str) -> bool:
     except UnicodeDecodeError:
         return False
     return True
-
-
-def _parquet_names(path: str) -> list[str]:
-    import pyarrow.parquet as pq
-
-    return list(pq.ParquetFile(path).schema_arrow.names)
 
 
 def _frames_of(frame: pd.DataFrame, size: int) -> Iterator[pd.DataFrame]:

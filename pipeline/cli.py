@@ -72,7 +72,10 @@ class _ProgressBar:
         self.quiet, self.bar = quiet, None
 
     def start(self, total: int) -> None:
-        self.bar = _progress(total, self.quiet)
+        if not self.quiet and total >= 2000:
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=total, unit="doc", file=sys.stderr, desc="scoring")
 
     def update(self, rows: int) -> None:
         if self.bar:
@@ -96,14 +99,6 @@ def _exit_now() -> None:
 
 
 _RUNNING_AS_COMMAND = False
-
-
-def _progress(total: int, quiet: bool):
-    if quiet or total < 2000:
-        return None
-    from tqdm import tqdm
-
-    return tqdm(total=total, unit="doc", file=sys.stderr, desc="scoring")
 
 
 def _record(row) -> dict:

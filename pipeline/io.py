@@ -134,18 +134,26 @@ def _first_line(exc: Exception, limit: int = 120) -> str:
     return lines[0][:limit] if lines else type(exc).__name__
 
 
-def parquet_batches(path: str | Path, batch_size: int) -> tuple[int, Iterator[pd.DataFrame]]:
-    """(row count, batches): a Parquet file read a batch at a time, for files larger
-    than memory. Errors opening the file are raised here, before any batch."""
+def open_parquet(path: str | Path):
+    """A ``pyarrow.parquet.ParquetFile`` (row count, schema, batches), or a one-line
+    InputError when the file is missing or not Parquet."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     if not Path(path).exists():
         raise InputError(f"{path}: no such file")
     try:
-        parquet = pq.ParquetFile(str(path))
+        return pq.ParquetFile(str(path))
     except (pa.ArrowException, OSError, ValueError) as exc:
         raise InputError(f"{path}: not a readable Parquet file ({_first_line(exc)})") from None
+
+
+def parquet_batches(path: str | Path, batch_size: int) -> tuple[int, Iterator[pd.DataFrame]]:
+    """(row count, batches): a Parquet file read a batch at a time, for files larger
+    than memory. Errors opening the file are raised here, before any batch."""
+    import pyarrow as pa
+
+    parquet = open_parquet(path)
 
     def batches() -> Iterator[pd.DataFrame]:
         try:
@@ -155,15 +163,6 @@ def parquet_batches(path: str | Path, batch_size: int) -> tuple[int, Iterator[pd
             raise InputError(f"{path}: unreadable Parquet data ({_first_line(exc)})") from None
 
     return parquet.metadata.num_rows, batches()
-
-
-def parquet_column(path: str | Path, column: str) -> list | None:
-    """One column of a Parquet file (None when absent): cheap, Parquet stores columns apart."""
-    import pyarrow.parquet as pq
-
-    if column not in pq.ParquetFile(str(path)).schema_arrow.names:
-        return None
-    return pq.read_table(str(path), columns=[column]).column(0).to_pylist()
 
 
 def jsonl_frame(numbered_lines) -> pd.DataFrame:

@@ -31,7 +31,7 @@ def _rx(*alternatives: str) -> re.Pattern:
 
 # Deprived of what keeps a home habitable. Starts at a word boundary: an alternative
 # without one made the whole vulnerable pattern 3.5x slower (measured on pool texts).
-_HOME_DEPRIVED = (r"\b(?:sans (?:chauffage|eau chaude|electricite|courant|gaz)\b"
+_HOME_DEPRIVED = (r"\b(?:sans (?:chauffage|eau chaude|electricite|courant|gaz|eau)\b"
                   r"|(?:plus|pas|ni) (?:de |d')(?:chauffage|eau chaude|electricite|courant|gaz)\b"
                   r"|(?:chauffage|chaudiere) (?:est |sont )?(?:en panne|hs\b))")
 _VULNERABLE = _rx(
@@ -45,9 +45,7 @@ _VULNERABLE = _rx(
     # A parent of the writer deprived of heat or power in the same sentence: on the real
     # train split 4 of 4 such messages were critique (the guide's "elderly person").
     r"\b(?:ma mere|mon pere|mes parents|ma grand-mere|mon grand-pere|mes grands-parents|ma belle-mere|mon beau-pere)"
-    r"\b[^.!?]{0,100}(?:sans (?:chauffage|eau chaude|electricite|courant|gaz|eau)\b"
-    r"|(?:plus|pas) (?:de |d')(?:chauffage|eau chaude|electricite|courant|gaz)\b"
-    r"|(?:chauffage|chaudiere) (?:est |sont )?(?:en panne|hs\b))",
+    r"\b[^.!?]{0,100}" + _HOME_DEPRIVED,
     # "nos aînés", "âgée de 80 ans" (a person; "une maison de 100 ans" is not).
     r"\baine(?:e|s|es)\b", r"\bagee?s? de (?:plus de )?(?:7[5-9]|[89]\d|1[01]\d) ans\b",
     # A wheelchair user without heat, hot water or power in the same sentence (not "no
@@ -106,7 +104,8 @@ RULES: tuple[Rule, ...] = (
         r"\b(?:comment (?:je fais|on fait|fait-on|fait on|vais-je faire|vais je faire|je vais faire|on va faire"
         r"|allons-nous faire|allons nous faire|nous allons faire|faire)|de quoi (?:vais-je|vais je|je vais|allons-nous"
         r"|allons nous|nous allons|on va)) (?:pour )?(?:vivre|survivre)\b"
-        r"(?= ?[?!.,;:]| ?$| moi| nous| avec (?:mes|nos|ma|mon)| pendant| en attendant| maintenant| jusqu)", r"\bvi(?:s|vons|vre) avec (?:moins de |seulement |a peine )?\d{2,3} ?(?:€|euros?)",
+        r"(?= ?[?!.,;:]| ?$| moi| nous| avec (?:mes|nos|ma|mon)| pendant| en attendant| maintenant| jusqu)",
+        r"\bvi(?:s|vons|vre) avec (?:moins de |seulement |a peine )?\d{2,3} ?(?:€|euros?)",
     )),
     Rule("distress", "critique", _rx(
         r"\bsuicid", r"\bme foutre en l'air", r"\bplus envie de vivre", r"\ben finir\b",
